@@ -1,0 +1,37 @@
+//! `capmatch-eventstore`: the append-only, hash-chained event log every capmatch service stands on.
+//!
+//! Module map:
+//! - [`event`]: what callers hand in ([`NewEvent`], [`EventMetadata`], [`ExpectedVersion`]) and
+//!   what they get back ([`StoredEvent`], [`AppendResult`], [`Head`]).
+//! - [`store`]: [`EventStore`], the async handle: append, reads, head, verification.
+//! - [`subscription`]: [`Subscription`], catch-up-then-live delivery of the log in position order.
+//! - [`upcast`]: [`Upcasters`], schema evolution applied on read.
+//! - [`error`]: the one [`Error`] enum; no web types, no panics on stored or supplied data.
+//! - `writer` (private): the single writer thread that batches concurrent appends into one atomic
+//!   sled batch and one flush (group commit).
+//! - `codec` / `keys` (private): the canonical binary record, its SHA-256 chain, and the key layout.
+//! - `index` (private): event id → position and stream → positions, in memory, rebuilt from the
+//!   log at open.
+//!
+//! Guarantees, in brief: an append is acknowledged only once durable; global positions are dense
+//! (1, 2, 3, … in commit order); stream versions are dense per stream; an event id is written at
+//! most once, and a retry is answered with the original result; readers never see an event that is
+//! not yet durable, so no consumer can observe a position that a crash would take back.
+
+mod codec;
+pub mod error;
+pub mod event;
+mod index;
+mod keys;
+pub mod store;
+pub mod subscription;
+pub mod upcast;
+mod writer;
+
+pub use error::{Error, Result};
+pub use event::{
+    AppendResult, EventMetadata, ExpectedVersion, Head, NewEvent, Payload, StoredEvent,
+};
+pub use store::{ChainBreak, Durability, EventStore, Options, Stats, VerifyReport};
+pub use subscription::Subscription;
+pub use upcast::Upcasters;

@@ -1,0 +1,724 @@
+//! [`EventStore`]: the async handle over the sled log.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent};
+use crate::index::Index;
+use crate::keys;
+use crate::subscription::Subscription;
+use crate::upcast::Upcasters;
+use crate::writer::{Command, PreparedEvent, Writer, read_index};
+
+/// When an append is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// After the batch holding it has been flushed to disk. The only mode for production.
+    #[default]
+    Flush,
+    /// As soon as it is applied in memory; sled flushes in the background. For benchmarks only:
+    /// a crash may lose acknowledged events.
+    Relaxed,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub durability: Durability,
+    /// Upcasters applied on every read path.
+    pub upcasters: Upcasters,
+    /// sled's page cache, in bytes.
+    pub cache_capacity_bytes: u64,
+    /// Upper bound on the events one group commit takes, so one flush never grows unbounded.
+    pub max_batch_events: usize,
+    /// How many committed events live subscribers may fall behind before they catch up from disk.
+    pub live_buffer: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            durability: Durability::Flush,
+            upcasters: Upcasters::default(),
+            cache_capacity_bytes: 256 * 1024 * 1024,
+            max_batch_events: 4096,
+            live_buffer: 4096,
+        }
+    }
+}
+
+/// Limits on what an append may carry; beyond them the append is refused as invalid input.
+pub const MAX_STREAM_NAME_BYTES: usize = 200;
+pub const MAX_EVENT_TYPE_BYTES: usize = 128;
+pub const MAX_EVENTS_PER_APPEND: usize = 1_000;
+pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
+
+/// The result of [`EventStore::verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Events whose chain link checked out, from position 1.
+    pub verified: u64,
+    /// The head as the store reports it.
+    pub head: Head,
+    /// The first position where the chain breaks, if it does.
+    pub first_break: Option<ChainBreak>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.first_break.is_none()
+    }
+}
+
+/// Where and why the hash chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainBreak {
+    pub position: u64,
+    pub reason: String,
+}
+
+/// Running totals since the store was opened, for metrics and benchmarks.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub appends: AtomicU64,
+    pub events: AtomicU64,
+    pub batches: AtomicU64,
+    pub flushes: AtomicU64,
+    /// Appends submitted and not yet answered: what a flush may wait for (see the flusher).
+    pub in_flight: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts an append as in flight for as long as it lives, however its caller's future ends.
+struct InFlight<'a>(&'a Counters);
+
+impl<'a> InFlight<'a> {
+    fn enter(c: &'a Counters) -> Self {
+        c.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(c)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A snapshot of the store's counters since it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Stats {
+    /// Append calls taken by the writer (retries and refusals included).
+    pub appends: u64,
+    /// Events written.
+    pub events_written: u64,
+    /// Group commits applied: `events_written / batches` is the mean batch.
+    pub batches: u64,
+    /// Disk flushes: fewer than batches when the flusher coalesces them.
+    pub flushes: u64,
+    /// Events in the in-memory indexes (the whole log, durable or not yet).
+    pub indexed_events: u64,
+}
+
+/// A cheap, cloneable handle on an open store. All clones share one writer.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    path: PathBuf,
+    tree: sled::Tree,
+    commands: mpsc::Sender<Command>,
+    durable: watch::Receiver<Head>,
+    live: broadcast::Sender<Arc<StoredEvent>>,
+    upcasters: Upcasters,
+    index: Arc<RwLock<Index>>,
+    counters: Arc<Counters>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    /// Held for the lifetime of the store: a second opener gets [`Error::Locked`].
+    _lock: File,
+    /// Dropped last, after the writer has stopped (field order is drop order).
+    _db: sled::Db,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The writer stops when the last command sender goes; wait for it so that the sled files
+        // are flushed and released when the last handle is dropped.
+        let (dead_tx, _) = mpsc::channel(1);
+        let _ = std::mem::replace(&mut self.commands, dead_tx);
+        if let Ok(mut slot) = self.writer.lock()
+            && let Some(handle) = slot.take()
+        {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl EventStore {
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<EventStore> {
+        let path = path.as_ref().to_path_buf();
+        let (lock, db, tree) = open_files(&path, options.cache_capacity_bytes)?;
+        let (index, head) = Index::rebuild(&tree)?;
+        let index = Arc::new(RwLock::new(index));
+        let counters = Arc::new(Counters::default());
+
+        let (commands, rx) = mpsc::channel(options.max_batch_events.max(1024));
+        let (durable_tx, durable) = watch::channel(head);
+        let (live, _) = broadcast::channel(options.live_buffer.max(16));
+        let writer = Writer {
+            tree: tree.clone(),
+            durability: options.durability,
+            max_batch_events: options.max_batch_events.max(1),
+            head,
+            durable: durable_tx,
+            live: live.clone(),
+            index: index.clone(),
+            counters: counters.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("eventstore-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(Error::Io)?;
+        Ok(EventStore {
+            inner: Arc::new(Inner {
+                path,
+                tree,
+                commands,
+                durable,
+                live,
+                upcasters: options.upcasters,
+                index,
+                counters,
+                writer: Mutex::new(Some(handle)),
+                _lock: lock,
+                _db: db,
+            }),
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Appends `events` to `stream` if its version admits `expected`: all of them or none, each
+    /// durable before this returns. A retry with ids that are already stored returns the original
+    /// result and writes nothing.
+    pub async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult> {
+        let events = prepare(stream, events)?;
+        let _in_flight = InFlight::enter(&self.inner.counters);
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .commands
+            .send(Command::Append {
+                stream: stream.to_owned(),
+                expected,
+                events,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+
+    /// The durable head: the last position and its hash.
+    pub fn head(&self) -> Head {
+        *self.inner.durable.borrow()
+    }
+
+    /// Waits until the durable head passes `position`, or `timeout` elapses; returns the head.
+    /// For long-polling feeds.
+    pub async fn wait_for_head_after(&self, position: u64, timeout: Duration) -> Head {
+        let mut rx = self.inner.durable.clone();
+        let wait = rx.wait_for(|h| h.position > position);
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(head)) => *head,
+            _ => self.head(),
+        }
+    }
+
+    /// The stream's current version (0: the stream does not exist).
+    pub async fn stream_version(&self, stream: &str) -> Result<u64> {
+        let this = self.clone();
+        let stream = stream.to_owned();
+        blocking(move || this.stream_version_blocking(&stream)).await
+    }
+
+    fn stream_version_blocking(&self, stream: &str) -> Result<u64> {
+        Ok(read_index(&self.inner.index).stream_version(stream, self.head().position))
+    }
+
+    /// Up to `limit` events of `stream` with versions ≥ `from_version`, in order.
+    pub async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let this = self.clone();
+        let stream = stream.to_owned();
+        blocking(move || this.read_stream_blocking(&stream, from_version, limit)).await
+    }
+
+    fn read_stream_blocking(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let positions = read_index(&self.inner.index).stream_positions(
+            stream,
+            from_version,
+            limit,
+            self.head().position,
+        );
+        positions
+            .into_iter()
+            .map(|p| self.read_position(p))
+            .collect()
+    }
+
+    /// Up to `limit` events of the whole log after `after_position`, in position order.
+    pub async fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<StoredEvent>> {
+        let this = self.clone();
+        blocking(move || this.read_all_blocking(after_position, limit)).await
+    }
+
+    pub(crate) fn read_all_blocking(
+        &self,
+        after_position: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        let durable = self.head().position;
+        if after_position >= durable || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let last = durable.min(after_position.saturating_add(limit as u64));
+        let mut out = Vec::with_capacity((last - after_position) as usize);
+        let mut expected = after_position + 1;
+        for entry in self
+            .inner
+            .tree
+            .range(keys::event(expected)..=keys::event(last))
+        {
+            let (k, v) = entry?;
+            let position = keys::trailing_u64(&k).unwrap_or(0);
+            if position != expected {
+                return Err(Error::Corrupt {
+                    position: expected,
+                    reason: "event missing from the log".into(),
+                });
+            }
+            out.push(self.decode(position, &v)?);
+            expected += 1;
+        }
+        if expected <= last {
+            return Err(Error::Corrupt {
+                position: expected,
+                reason: "event missing from the log".into(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn read_position(&self, position: u64) -> Result<StoredEvent> {
+        let bytes = self
+            .inner
+            .tree
+            .get(keys::event(position))?
+            .ok_or_else(|| Error::Corrupt {
+                position,
+                reason: "indexed event is missing".into(),
+            })?;
+        self.decode(position, &bytes)
+    }
+
+    fn decode(&self, position: u64, bytes: &[u8]) -> Result<StoredEvent> {
+        let mut event = codec::decode(position, bytes, false)
+            .map_err(|reason| Error::Corrupt { position, reason })?
+            .event;
+        self.inner.upcasters.apply(&mut event)?;
+        Ok(event)
+    }
+
+    pub(crate) fn upcast(&self, event: &mut StoredEvent) -> Result<()> {
+        self.inner.upcasters.apply(event)
+    }
+
+    /// Every event after `after_position`, stored ones first and then live ones, in position order,
+    /// with no gap and no duplicate.
+    pub fn subscribe(&self, after_position: u64) -> Subscription {
+        // Subscribe to live events before anything is read, so nothing falls between the two.
+        let live = self.inner.live.subscribe();
+        Subscription::new(self.clone(), after_position, live)
+    }
+
+    /// Walks the whole log and checks every link of the hash chain.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        let this = self.clone();
+        blocking(move || this.verify_blocking()).await
+    }
+
+    fn verify_blocking(&self) -> Result<VerifyReport> {
+        let head = self.head();
+        let mut report = walk_chain(&self.inner.tree, Some(head))?;
+        report.head = head;
+        Ok(report)
+    }
+
+    /// Verifies the store in `path` without opening it for use: no index is built, so a log that
+    /// [`EventStore::open`] refuses as corrupt can still be examined and its first break named.
+    /// Takes the store's lock, so it fails with [`Error::Locked`] while a service runs on it.
+    pub fn verify_dir(path: impl AsRef<Path>) -> Result<VerifyReport> {
+        let (_lock, _db, tree) = open_files(path.as_ref(), 16 * 1024 * 1024)?;
+        walk_chain(&tree, None)
+    }
+
+    /// Counters since the store was opened.
+    pub fn stats(&self) -> Stats {
+        let c = &self.inner.counters;
+        Stats {
+            appends: c.appends.load(Ordering::Relaxed),
+            events_written: c.events.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            flushes: c.flushes.load(Ordering::Relaxed),
+            indexed_events: read_index(&self.inner.index).len() as u64,
+        }
+    }
+
+    /// Stops taking appends, waits for the writer to flush, and releases this handle. The files are
+    /// released once every clone of the handle (and every subscription) is dropped.
+    pub async fn close(self) {
+        let (reply, done) = oneshot::channel();
+        if self
+            .inner
+            .commands
+            .send(Command::Shutdown { reply })
+            .await
+            .is_ok()
+        {
+            let _ = done.await;
+        }
+    }
+
+    pub(crate) fn live(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+        self.inner.live.subscribe()
+    }
+}
+
+/// Takes the directory's lock, then opens sled and the events tree.
+fn open_files(path: &Path, cache_capacity_bytes: u64) -> Result<(File, sled::Db, sled::Tree)> {
+    std::fs::create_dir_all(path).map_err(Error::Io)?;
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.join("LOCK"))
+        .map_err(Error::Io)?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(Error::Locked {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io(e)),
+    }
+    let db = sled::Config::new()
+        .path(path.join("sled"))
+        .cache_capacity(cache_capacity_bytes)
+        .mode(sled::Mode::HighThroughput)
+        .open()?;
+    let tree = db.open_tree("events")?;
+    Ok((lock, db, tree))
+}
+
+/// Walks the log from position 1, checking density, decoding, each record's hash and its link to
+/// the one before. With `head`, also checks that the head's hash is the log's at that position;
+/// without, the report's head is the last record walked.
+fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
+    let mut prev = [0u8; codec::HASH_LEN];
+    let mut verified = 0u64;
+    let mut hash_at_head = None;
+    let report = |verified: u64, last: [u8; codec::HASH_LEN], first_break| VerifyReport {
+        verified,
+        head: head.unwrap_or(Head {
+            position: verified,
+            hash: last,
+        }),
+        first_break,
+    };
+    for entry in tree.range(keys::event(1)..=keys::event(u64::MAX)) {
+        let (k, v) = entry?;
+        let expected = verified + 1;
+        let broken = |reason: String| {
+            Ok(report(
+                verified,
+                prev,
+                Some(ChainBreak {
+                    position: expected,
+                    reason,
+                }),
+            ))
+        };
+        match keys::trailing_u64(&k) {
+            Some(p) if p == expected => {}
+            Some(p) => return broken(format!("missing; the log jumps to {p}")),
+            None => return broken("malformed event key".into()),
+        }
+        let d = match codec::decode(expected, &v, true) {
+            Ok(d) => d,
+            Err(reason) => return broken(reason),
+        };
+        if d.prev_hash != prev {
+            return broken("does not link to the previous event's hash".into());
+        }
+        if d.computed_hash != d.event.hash {
+            return broken("content does not match its hash".into());
+        }
+        prev = d.event.hash;
+        verified = expected;
+        if head.is_some_and(|h| h.position == verified) {
+            hash_at_head = Some(prev);
+        }
+    }
+    if let Some(h) = head
+        && h.position > 0
+    {
+        let problem = match hash_at_head {
+            None => Some((verified + 1, "missing below the head")),
+            Some(hash) if hash != h.hash => Some((h.position, "head hash does not match the log")),
+            Some(_) => None,
+        };
+        if let Some((position, reason)) = problem {
+            return Ok(report(
+                verified,
+                prev,
+                Some(ChainBreak {
+                    position,
+                    reason: reason.into(),
+                }),
+            ));
+        }
+    }
+    Ok(report(verified, prev, None))
+}
+
+/// Serialises payloads and checks limits on the caller's task, before anything reaches the writer.
+fn prepare(stream: &str, events: Vec<NewEvent>) -> Result<Vec<PreparedEvent>> {
+    if stream.is_empty() || stream.len() > MAX_STREAM_NAME_BYTES {
+        return Err(Error::InvalidInput(format!(
+            "stream name must be 1 to {MAX_STREAM_NAME_BYTES} bytes"
+        )));
+    }
+    if stream.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(
+            "stream name contains a control character".into(),
+        ));
+    }
+    if events.is_empty() || events.len() > MAX_EVENTS_PER_APPEND {
+        return Err(Error::InvalidInput(format!(
+            "an append carries 1 to {MAX_EVENTS_PER_APPEND} events"
+        )));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(events.len());
+    events
+        .into_iter()
+        .map(|e| {
+            if !seen.insert(e.id) {
+                return Err(Error::InvalidInput(format!(
+                    "event id {} appears twice in one append",
+                    e.id
+                )));
+            }
+            if e.event_type.is_empty()
+                || e.event_type.len() > MAX_EVENT_TYPE_BYTES
+                || e.event_type.chars().any(char::is_control)
+            {
+                return Err(Error::InvalidInput(format!(
+                    "event type must be 1 to {MAX_EVENT_TYPE_BYTES} printable bytes"
+                )));
+            }
+            let payload = serde_json::to_vec(&e.payload)
+                .map_err(|_| Error::InvalidInput("payload cannot be encoded as JSON".into()))?;
+            if payload.len() > MAX_PAYLOAD_BYTES {
+                return Err(Error::InvalidInput(format!(
+                    "payload exceeds {MAX_PAYLOAD_BYTES} bytes"
+                )));
+            }
+            Ok(PreparedEvent {
+                id: e.id,
+                event_type: e.event_type,
+                schema_version: e.schema_version,
+                payload,
+                metadata: e.metadata,
+            })
+        })
+        .collect()
+}
+
+/// Runs sled reads off the async executor: a long replay must not stall other tasks.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.spawn_blocking(f).await.map_err(|_| Error::Closed)?,
+        Err(_) => f(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    async fn store_with_ten_events(dir: &Path) {
+        let store = EventStore::open(dir, Options::default()).unwrap();
+        for i in 0..10 {
+            let e = NewEvent::new(Uuid::new_v4(), "t", 1, json!({ "i": i }));
+            store
+                .append("s", ExpectedVersion::Any, vec![e])
+                .await
+                .unwrap();
+        }
+        assert!(store.verify().await.unwrap().is_intact());
+        store.close().await;
+    }
+
+    /// Opens the raw sled tree underneath a closed store, as an attacker with disk access would.
+    fn tamper(dir: &Path, f: impl FnOnce(&sled::Tree)) {
+        let db = sled::open(dir.join("sled")).unwrap();
+        let tree = db.open_tree("events").unwrap();
+        f(&tree);
+        tree.flush().unwrap();
+    }
+
+    async fn first_break(dir: &Path) -> Option<ChainBreak> {
+        let offline = EventStore::verify_dir(dir).unwrap().first_break;
+        // Where the log still opens, the online check agrees with the offline one.
+        if let Ok(store) = EventStore::open(dir, Options::default()) {
+            assert_eq!(store.verify().await.unwrap().first_break, offline);
+        }
+        offline
+    }
+
+    #[tokio::test]
+    async fn verify_names_the_position_of_an_altered_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_ten_events(dir.path()).await;
+        tamper(dir.path(), |tree| {
+            let mut record = tree.get(keys::event(5)).unwrap().unwrap().to_vec();
+            let payload_at = record.len() - 2 * codec::HASH_LEN - 2;
+            record[payload_at] ^= 0x01; // {"i":4} becomes {"i":5}
+            tree.insert(keys::event(5), record).unwrap();
+        });
+        let b = first_break(dir.path()).await.unwrap();
+        assert_eq!(b.position, 5);
+        assert_eq!(b.reason, "content does not match its hash");
+    }
+
+    #[tokio::test]
+    async fn verify_names_a_record_rewritten_with_a_fresh_hash() {
+        // Rewriting a record and recomputing its own hash still breaks the link of the next one.
+        let dir = tempfile::tempdir().unwrap();
+        store_with_ten_events(dir.path()).await;
+        tamper(dir.path(), |tree| {
+            let old = tree.get(keys::event(3)).unwrap().unwrap();
+            let d = codec::decode(3, &old, true).unwrap();
+            let e = d.event;
+            let (bytes, _) = codec::encode(&codec::RecordRef {
+                position: 3,
+                stream_version: e.stream_version,
+                recorded_at_micros: e.recorded_at.timestamp_micros(),
+                id: &e.id,
+                schema_version: e.schema_version,
+                stream: &e.stream,
+                event_type: &e.event_type,
+                metadata: &e.metadata,
+                payload: br#"{"i":"forged"}"#,
+                prev_hash: &d.prev_hash,
+            });
+            tree.insert(keys::event(3), bytes).unwrap();
+        });
+        let b = first_break(dir.path()).await.unwrap();
+        assert_eq!(b.position, 4);
+        assert_eq!(b.reason, "does not link to the previous event's hash");
+    }
+
+    #[tokio::test]
+    async fn verify_names_a_removed_record() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_ten_events(dir.path()).await;
+        tamper(dir.path(), |tree| {
+            tree.remove(keys::event(7)).unwrap();
+        });
+        assert_eq!(first_break(dir.path()).await.unwrap().position, 7);
+        assert!(matches!(
+            EventStore::open(dir.path(), Options::default()),
+            Err(Error::Corrupt { position: 7, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_garbled_record_is_named_and_refused_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_ten_events(dir.path()).await;
+        tamper(dir.path(), |tree| {
+            tree.insert(keys::event(2), &b"\x01garbage"[..]).unwrap();
+        });
+        assert_eq!(first_break(dir.path()).await.unwrap().position, 2);
+        assert!(matches!(
+            EventStore::open(dir.path(), Options::default()),
+            Err(Error::Corrupt { position: 2, .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_garbled_payload_is_an_error_on_read_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_ten_events(dir.path()).await;
+        tamper(dir.path(), |tree| {
+            let mut record = tree.get(keys::event(4)).unwrap().unwrap().to_vec();
+            let payload_at = record.len() - 2 * codec::HASH_LEN - 1;
+            record[payload_at] = 0xFF; // the closing brace becomes invalid UTF-8
+            tree.insert(keys::event(4), record).unwrap();
+        });
+        let store = EventStore::open(dir.path(), Options::default()).unwrap();
+        assert!(matches!(
+            store.read_all(0, 100).await,
+            Err(Error::Corrupt { position: 4, .. })
+        ));
+        assert_eq!(
+            store.verify().await.unwrap().first_break.unwrap().position,
+            4
+        );
+    }
+
+    #[tokio::test]
+    async fn an_offline_verify_while_the_store_is_open_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::open(dir.path(), Options::default()).unwrap();
+        assert!(matches!(
+            EventStore::verify_dir(dir.path()),
+            Err(Error::Locked { .. })
+        ));
+        store.close().await;
+    }
+}

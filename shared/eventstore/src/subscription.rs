@@ -1,0 +1,77 @@
+//! Catch-up-then-live subscriptions.
+//!
+//! A subscription tracks the next position it owes. While the durable head is ahead of it, it reads
+//! from disk in pages; once caught up it takes live events from the writer's broadcast, skipping
+//! any it already delivered and reading from disk again whenever it sees a gap or falls so far
+//! behind that the broadcast dropped events for it. Writers never wait for subscribers.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::error::{Error, Result};
+use crate::event::StoredEvent;
+use crate::store::EventStore;
+
+const PAGE: usize = 512;
+
+/// A stream of every event after a position. Call [`Subscription::next`] in a loop.
+#[derive(Debug)]
+pub struct Subscription {
+    store: EventStore,
+    /// The next position to deliver.
+    next: u64,
+    live: broadcast::Receiver<Arc<StoredEvent>>,
+    page: VecDeque<StoredEvent>,
+}
+
+impl Subscription {
+    pub(crate) fn new(
+        store: EventStore,
+        after_position: u64,
+        live: broadcast::Receiver<Arc<StoredEvent>>,
+    ) -> Self {
+        Subscription {
+            store,
+            next: after_position + 1,
+            live,
+            page: VecDeque::new(),
+        }
+    }
+
+    /// The position of the last event delivered (or the starting point).
+    pub fn position(&self) -> u64 {
+        self.next - 1
+    }
+
+    /// The next event in position order; waits for one when caught up.
+    pub async fn next(&mut self) -> Result<StoredEvent> {
+        loop {
+            if let Some(event) = self.page.pop_front() {
+                self.next = event.position + 1;
+                return Ok(event);
+            }
+            if self.store.head().position >= self.next {
+                let page = self.store.read_all(self.next - 1, PAGE).await?;
+                self.page.extend(page);
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(event) if event.position == self.next => {
+                    let mut event = StoredEvent::clone(&event);
+                    self.store.upcast(&mut event)?;
+                    self.next += 1;
+                    return Ok(event);
+                }
+                // Already delivered from disk, or ahead of us: the head check above catches up.
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => {
+                    self.live = self.store.live();
+                    continue;
+                }
+                Err(RecvError::Closed) => return Err(Error::Closed),
+            }
+        }
+    }
+}
