@@ -1,0 +1,197 @@
+//! Actix extractors: who is calling.
+//!
+//! - [`Caller`]: `Anonymous` without an `Authorization` header, `Authenticated(actor)` with a
+//!   valid bearer token; a header that is present but bad is a 401 problem (with
+//!   `WWW-Authenticate: Bearer error="invalid_token"`), never a silent downgrade to anonymous.
+//! - [`Authenticated`]: like `Caller`, but anonymous is a 401 too.
+//! - [`ServiceCaller`]: internal endpoints: role `service`, else 403; anonymous 401.
+//!
+//! The [`Verifier`] is looked up in app data as `web::Data<Verifier>`. Why a token was refused
+//! is logged (at info level, without the token); the body never says.
+
+use std::fmt;
+use std::future::{Ready, ready};
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use capmatch_domain::actor::{Actor, Role};
+use capmatch_http::ApiError;
+
+use crate::error::AuthError;
+use crate::verifier::Verifier;
+
+/// A role without the claims that bind it, for [`Caller::require_role`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoleKind {
+    State,
+    Provider,
+    Coordinator,
+    Admin,
+    Service,
+}
+
+impl RoleKind {
+    /// The kind of `role`.
+    pub fn of(role: &Role) -> Self {
+        match role {
+            Role::State { .. } => Self::State,
+            Role::Provider { .. } => Self::Provider,
+            Role::Coordinator => Self::Coordinator,
+            Role::Admin => Self::Admin,
+            Role::Service => Self::Service,
+        }
+    }
+
+    /// The `role` claim value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::State => "state",
+            Self::Provider => "provider",
+            Self::Coordinator => "coordinator",
+            Self::Admin => "admin",
+            Self::Service => "service",
+        }
+    }
+}
+
+impl fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The caller of a request: anonymous, or the actor a valid bearer token binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Anonymous,
+    Authenticated(Actor),
+}
+
+impl Caller {
+    /// The actor, if authenticated.
+    pub fn actor(&self) -> Option<&Actor> {
+        match self {
+            Self::Anonymous => None,
+            Self::Authenticated(actor) => Some(actor),
+        }
+    }
+
+    /// The actor, consuming the caller.
+    pub fn into_actor(self) -> Option<Actor> {
+        match self {
+            Self::Anonymous => None,
+            Self::Authenticated(actor) => Some(actor),
+        }
+    }
+
+    /// True without a token.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self, Self::Anonymous)
+    }
+
+    /// The actor, or 401 `unauthenticated` for an anonymous caller.
+    pub fn require(&self) -> Result<&Actor, ApiError> {
+        self.actor().ok_or_else(ApiError::unauthenticated)
+    }
+
+    /// The actor if its role is one of `roles`: 401 when anonymous, 403 `forbidden` otherwise.
+    pub fn require_role(&self, roles: &[RoleKind]) -> Result<&Actor, ApiError> {
+        let actor = self.require()?;
+        if roles.contains(&RoleKind::of(&actor.role)) {
+            Ok(actor)
+        } else {
+            Err(ApiError::forbidden(format!(
+                "The {} role may not perform this operation.",
+                actor.role.name()
+            )))
+        }
+    }
+
+    /// Reads the caller from a request: no header → anonymous; a bad header or token → 401;
+    /// a header but no verifier in app data → 500 (a wiring bug, logged).
+    pub fn from_request_sync(req: &HttpRequest) -> Result<Self, ApiError> {
+        let mut values = req.headers().get_all(header::AUTHORIZATION);
+        let Some(value) = values.next() else {
+            return Ok(Self::Anonymous);
+        };
+        let token = match (values.next(), bearer_token(value.as_bytes())) {
+            (None, Some(token)) => token,
+            _ => return Err(refuse(&AuthError::MalformedHeader)),
+        };
+        let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
+            tracing::error!("no web::Data<Verifier> in app data; cannot check bearer tokens");
+            return Err(ApiError::internal(
+                "capmatch-auth: Verifier missing from app data",
+            ));
+        };
+        match verifier.verify(token) {
+            Ok(actor) => Ok(Self::Authenticated(actor)),
+            Err(err) => Err(refuse(&err)),
+        }
+    }
+}
+
+/// `Bearer <token68>` (scheme case-insensitive), or `None`.
+fn bearer_token(value: &[u8]) -> Option<&str> {
+    let value = std::str::from_utf8(value).ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim_start_matches(' ');
+    let token68 = |b: u8| {
+        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+    };
+    (!token.is_empty() && token.bytes().all(token68)).then_some(token)
+}
+
+/// The one 401 every refusal gets; the reason goes to the log only.
+fn refuse(reason: &AuthError) -> ApiError {
+    tracing::info!(reason = %reason, "bearer token refused");
+    ApiError::invalid_token()
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Self::from_request_sync(req))
+    }
+}
+
+/// An authenticated caller of any role; anonymous is a 401.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated(pub Actor);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(match Caller::from_request_sync(req) {
+            Ok(Caller::Authenticated(actor)) => Ok(Self(actor)),
+            Ok(Caller::Anonymous) => Err(ApiError::unauthenticated()),
+            Err(err) => Err(err),
+        })
+    }
+}
+
+/// A caller with role `service`, for internal endpoints (event feeds): anonymous is a 401,
+/// any other role a 403.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCaller(pub Actor);
+
+impl FromRequest for ServiceCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Caller::from_request_sync(req).and_then(|caller| {
+            caller.require_role(&[RoleKind::Service])?;
+            Ok(Self(
+                caller.into_actor().ok_or_else(ApiError::unauthenticated)?,
+            ))
+        }))
+    }
+}

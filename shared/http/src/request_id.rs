@@ -1,0 +1,210 @@
+//! Request ids, the per-request tracing span, and the last word on error bodies.
+//!
+//! [`request_context`] is the outermost middleware of every service:
+//!
+//! - takes the caller's `X-Request-Id` when it is 1..=128 characters of `[A-Za-z0-9._-]`,
+//!   otherwise generates a UUID v4; stores it as [`RequestId`] in the request extensions and
+//!   echoes it in the response's `X-Request-Id`;
+//! - runs the request inside a `request` span with `method`, `route` (the matched pattern,
+//!   never the raw path), `request_id` and `status` — never a header value such as
+//!   `Authorization`;
+//! - makes every error response a problem: an [`ApiError`] is re-rendered with the request id
+//!   in its body; a bare error status from actix (an empty 405, a 404 from a resource without
+//!   default service...) is replaced by the table's problem for that status.
+
+use std::future::{Ready, ready};
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use tracing::Instrument;
+
+use crate::error::{ApiError, problem_response};
+use crate::problem::{PROBLEM_JSON, Problem};
+
+/// The request id header, in and out.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest request id accepted from a caller.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The id of the current request (from `X-Request-Id` or generated). Also an extractor.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(String);
+
+impl RequestId {
+    /// The caller's id if it is acceptable, else a fresh UUID v4.
+    pub fn from_header(value: Option<&HeaderValue>) -> Self {
+        value
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| is_valid_request_id(v))
+            .map(|v| Self(v.to_owned()))
+            .unwrap_or_else(Self::generate)
+    }
+
+    /// A fresh UUID v4 id.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// The id as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 1..=128 characters of `[A-Za-z0-9._-]`: safe to log and to put back in a header.
+pub fn is_valid_request_id(value: &str) -> bool {
+    (1..=MAX_REQUEST_ID_LEN).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+impl FromRequest for RequestId {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    /// The id stored by [`request_context`]; without that middleware, a fresh one (stored, so
+    /// every extractor of the request sees the same id).
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let id = req.extensions().get::<RequestId>().cloned();
+        ready(Ok(id.unwrap_or_else(|| {
+            let id = RequestId::generate();
+            req.extensions_mut().insert(id.clone());
+            id
+        })))
+    }
+}
+
+/// The middleware: `App::new().wrap(actix_web::middleware::from_fn(request_context))`.
+/// Wrap it last, so it is outermost and sees every response.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static, BoxBody>>, actix_web::Error> {
+    let request_id = RequestId::from_header(req.headers().get(REQUEST_ID_HEADER));
+    req.extensions_mut().insert(request_id.clone());
+
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        route = tracing::field::Empty,
+        request_id = %request_id,
+        status = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let finish = |status: StatusCode, route: &str| {
+        span.record("route", route);
+        span.record("status", status.as_u16());
+        span.in_scope(|| {
+            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            tracing::info!(latency_ms, "request completed");
+        });
+    };
+
+    let res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res,
+        Err(err) => {
+            // An inner middleware failed before producing a response (handlers' errors are
+            // responses by now). No request is at hand to build a `ServiceResponse`, so the
+            // problem travels as a pre-rendered error.
+            let status = err.as_response_error().status_code();
+            let mut response =
+                problem_replacement(status, Some(&err), &HeaderMap::new(), request_id.as_str())
+                    .unwrap_or_else(|| err.error_response());
+            set_request_id(response.headers_mut(), &request_id);
+            finish(response.status(), "(unmatched)");
+            return Err(InternalError::from_response(err.to_string(), response).into());
+        }
+    };
+
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let replacement = problem_replacement(
+        res.status(),
+        res.response().error(),
+        res.headers(),
+        request_id.as_str(),
+    );
+    let mut res = match replacement {
+        Some(response) => res.into_response(response).map_into_right_body(),
+        None => res.map_into_left_body(),
+    };
+    set_request_id(res.headers_mut(), &request_id);
+    finish(res.status(), &route);
+    Ok(res)
+}
+
+fn set_request_id(headers: &mut HeaderMap, request_id: &RequestId) {
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+}
+
+/// The problem response that replaces an error response, or `None` to keep the response:
+/// an [`ApiError`] is re-rendered with `request_id` in its body; a response that is already a
+/// problem is kept; any other error status (a bare status from actix, a body from a foreign
+/// error type) becomes the table's problem for that status, keeping the headers that matter to
+/// the protocol (`Allow`, `WWW-Authenticate`, `Retry-After`).
+fn problem_replacement(
+    status: StatusCode,
+    error: Option<&actix_web::Error>,
+    headers: &HeaderMap,
+    request_id: &str,
+) -> Option<HttpResponse> {
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    if let Some(api_error) = error.and_then(|e| e.as_error::<ApiError>()) {
+        return Some(api_error.render(Some(request_id)));
+    }
+    let is_problem = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return None;
+    }
+    if let Some(err) = error.filter(|_| status.is_server_error()) {
+        tracing::error!(status = status.as_u16(), cause = %err, "request failed");
+    }
+    let mut problem = Problem::for_status(status);
+    problem.request_id = Some(request_id.to_owned());
+    let mut builder = HttpResponse::build(status);
+    for name in [header::ALLOW, header::WWW_AUTHENTICATE, header::RETRY_AFTER] {
+        if let Some(value) = headers.get(&name) {
+            builder.insert_header((name, value.clone()));
+        }
+    }
+    Some(problem_response(builder, &problem))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_checked_for_length_and_alphabet() {
+        assert!(is_valid_request_id("abc-DEF_1.2"));
+        assert!(is_valid_request_id(&"a".repeat(128)));
+        assert!(!is_valid_request_id(&"a".repeat(129)));
+        assert!(!is_valid_request_id(""));
+        assert!(!is_valid_request_id("a b"));
+        assert!(!is_valid_request_id("a\u{e9}"));
+        assert!(!is_valid_request_id("Bearer:x"));
+    }
+}
