@@ -3,7 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -90,8 +90,9 @@ impl NewEvent {
 }
 
 /// An event as stored: the caller's event plus what the store adds (stream version, global
-/// position, record time, chain hash).
-#[derive(Debug, Clone, Serialize)]
+/// position, record time, chain hash). Serialises to (and reads back from) the JSON of the
+/// services' internal event feeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredEvent {
     /// Dense global position, 1-based, in commit order.
     pub position: u64,
@@ -108,7 +109,10 @@ pub struct StoredEvent {
     pub metadata: EventMetadata,
     pub recorded_at: DateTime<Utc>,
     /// SHA-256 over this record's canonical encoding, which includes the previous record's hash.
-    #[serde(serialize_with = "serialize_hash")]
+    #[serde(
+        serialize_with = "serialize_hash",
+        deserialize_with = "deserialize_hash"
+    )]
     pub hash: [u8; 32],
 }
 
@@ -144,6 +148,13 @@ impl Payload {
     }
 }
 
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(Payload(raw.get().to_owned()))
+    }
+}
+
 impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let raw: &RawValue = serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
@@ -164,10 +175,13 @@ pub struct AppendResult {
 
 /// The durable end of the log: the last position and its chain hash. `position == 0` with an
 /// all-zero hash is the empty log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Head {
     pub position: u64,
-    #[serde(serialize_with = "serialize_hash")]
+    #[serde(
+        serialize_with = "serialize_hash",
+        deserialize_with = "deserialize_hash"
+    )]
     pub hash: [u8; 32],
 }
 
@@ -179,4 +193,11 @@ impl Head {
 
 fn serialize_hash<S: Serializer>(hash: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hex::encode(hash))
+}
+
+fn deserialize_hash<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    let text = String::deserialize(d)?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(&text, &mut out).map_err(serde::de::Error::custom)?;
+    Ok(out)
 }

@@ -295,6 +295,20 @@ impl EventStore {
             .collect()
     }
 
+    /// The durable event with this id, if there is one: how a service answers a retried request
+    /// with its original response.
+    pub async fn find_event(&self, id: uuid::Uuid) -> Result<Option<StoredEvent>> {
+        let this = self.clone();
+        blocking(move || {
+            let position = read_index(&this.inner.index).position_of(&id);
+            match position {
+                Some(p) if p <= this.head().position => this.read_position(p).map(Some),
+                _ => Ok(None),
+            }
+        })
+        .await
+    }
+
     /// Up to `limit` events of the whole log after `after_position`, in position order.
     pub async fn read_all(&self, after_position: u64, limit: usize) -> Result<Vec<StoredEvent>> {
         let this = self.clone();

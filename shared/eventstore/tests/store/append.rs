@@ -319,3 +319,26 @@ async fn a_failing_upcaster_is_an_error_naming_the_event_not_a_panic() {
         other => panic!("expected an upcast error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_event_is_found_by_its_id_and_round_trips_through_json() {
+    let t = open();
+    let e = event(7);
+    t.store
+        .append("a", ExpectedVersion::Any, vec![event(1), e.clone()])
+        .await
+        .unwrap();
+    let found = t.store.find_event(e.id).await.unwrap().unwrap();
+    assert_eq!((found.position, found.stream_version), (2, 2));
+    assert!(t.store.find_event(Uuid::new_v4()).await.unwrap().is_none());
+
+    let json = serde_json::to_string(&found).unwrap();
+    let back: capmatch_eventstore::StoredEvent = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.id, found.id);
+    assert_eq!(back.hash, found.hash);
+    assert_eq!(back.payload, found.payload);
+    assert_eq!(back.recorded_at, found.recorded_at);
+    let head: capmatch_eventstore::Head =
+        serde_json::from_str(&serde_json::to_string(&t.store.head()).unwrap()).unwrap();
+    assert_eq!(head, t.store.head());
+}
