@@ -66,3 +66,22 @@ entity_id! {
     /// Identifies an offer for its whole life.
     OfferId
 }
+
+entity_id! {
+    /// Identifies a partnership (a match) between one need and one offer.
+    MatchId
+}
+
+/// The namespace of match ids: a match is its (need, offer) pair, so its id is derived from the
+/// pair and stays the same across any rebuild of the suggestions.
+const MATCH_NAMESPACE: Uuid = Uuid::from_u128(0x6d61_7463_6863_6170_6d61_7463_685f_6964);
+
+impl MatchId {
+    /// The id of the match between `need` and `offer`.
+    pub fn for_pair(need: NeedId, offer: OfferId) -> Self {
+        let mut name = [0u8; 32];
+        name[..16].copy_from_slice(need.as_uuid().as_bytes());
+        name[16..].copy_from_slice(offer.as_uuid().as_bytes());
+        Self(Uuid::new_v5(&MATCH_NAMESPACE, &name))
+    }
+}

@@ -7,6 +7,7 @@
 //! - [`actor`]: who is calling, as bound by the JWT claims (DESIGN §6).
 //! - [`need`] and [`offer`]: wire types (drafts and patches), commands, events, and the pure
 //!   aggregates `decide` / `evolve`.
+//! - [`partnership`]: matches between a need and an offer, and their review workflow (DESIGN §8).
 //! - [`event`]: the [`event::DomainEvent`] trait: stable type names, schema versions, payloads.
 //! - [`visibility`]: who may see a need (DESIGN §7).
 //! - [`error`]: [`error::DomainError`] and the per-field errors of a 422.
@@ -22,6 +23,7 @@ pub mod event;
 pub mod ids;
 pub mod need;
 pub mod offer;
+pub mod partnership;
 mod schema;
 pub mod taxonomy;
 mod validate;

@@ -34,7 +34,7 @@ impl Subscription {
     ) -> Self {
         Subscription {
             store,
-            next: after_position + 1,
+            next: after_position.saturating_add(1),
             live,
             page: VecDeque::new(),
         }

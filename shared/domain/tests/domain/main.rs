@@ -8,6 +8,7 @@ mod helpers;
 mod need;
 mod offer;
 mod openapi;
+mod partnership;
 mod properties;
 mod taxonomy;
 mod visibility;
