@@ -1,0 +1,23 @@
+//! `capmatch-gateway`: the one public entry point (DESIGN §3).
+//!
+//! - [`routes`]: which service owns which public path; `/internal/…` is never routed.
+//! - [`proxy`]: forwards a request (method, path, query, body and the headers that matter) to its
+//!   upstream and returns the upstream's answer unchanged; a down or slow upstream becomes a
+//!   503 or 504 problem within the configured timeout.
+//! - [`limit`]: per-caller rate limiting (token subject, else client address) with `governor`.
+//! - [`health`]: `/livez`, and `/readyz` reflecting every upstream's readiness.
+//! - [`config`]: the gateway's settings, [`GatewayConfig`].
+//! - [`app`]: [`Application`], which binds, composes the above, and serves.
+//!
+//! The gateway verifies the JWT at the edge as well (each service verifies it again): a bad
+//! token never reaches a service.
+
+pub mod app;
+pub mod config;
+pub mod health;
+pub mod limit;
+pub mod proxy;
+pub mod routes;
+
+pub use app::Application;
+pub use config::{CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};

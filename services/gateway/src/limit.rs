@@ -1,0 +1,96 @@
+//! Per-caller rate limiting: a token bucket per caller, where a caller is its token's subject, or
+//! its client address when anonymous. Over the limit, a 429 problem with `Retry-After`.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use capmatch_auth::Caller;
+use capmatch_http::ApiError;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::config::RateLimitConfig;
+
+/// Who is being limited.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CallerKey {
+    Subject(String),
+    Address(IpAddr),
+    Unknown,
+}
+
+/// The shared limiter; cheap to clone.
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Option<Arc<DefaultKeyedRateLimiter<CallerKey>>>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("enabled", &self.inner.is_some())
+            .finish()
+    }
+}
+
+impl Limiter {
+    pub fn new(config: &RateLimitConfig) -> Self {
+        let per_second = NonZeroU32::new(config.per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(config.burst).unwrap_or(per_second);
+        let inner = config.enabled.then(|| {
+            Arc::new(RateLimiter::keyed(
+                Quota::per_second(per_second).allow_burst(burst),
+            ))
+        });
+        Limiter { inner }
+    }
+
+    /// `Err` with the wait when `key` is over its quota.
+    pub fn check(&self, key: &CallerKey) -> Result<(), std::time::Duration> {
+        let Some(limiter) = &self.inner else {
+            return Ok(());
+        };
+        limiter
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets callers whose buckets are full again, so the key map does not grow without end.
+    pub fn forget_idle(&self) {
+        if let Some(limiter) = &self.inner {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+/// The edge guard on every routed request: verifies the bearer token (a bad one is a 401 that
+/// never reaches a service, nor counts against anybody's quota), then charges the caller's
+/// bucket.
+pub async fn edge_guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let key = caller_key(&req)?;
+    if let Some(limiter) = req.app_data::<web::Data<Limiter>>()
+        && let Err(wait) = limiter.check(&key)
+    {
+        return Err(ApiError::too_many_requests(Some(wait)).into());
+    }
+    next.call(req).await
+}
+
+fn caller_key(req: &ServiceRequest) -> Result<CallerKey, actix_web::Error> {
+    let caller = Caller::from_request_sync(req.request())?;
+    Ok(match caller.actor() {
+        Some(actor) => CallerKey::Subject(actor.subject.clone()),
+        None => req
+            .peer_addr()
+            .map_or(CallerKey::Unknown, |a| CallerKey::Address(a.ip())),
+    })
+}

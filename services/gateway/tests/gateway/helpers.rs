@@ -1,0 +1,174 @@
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use capmatch_auth::{AuthConfig, DevSecret, TokenSigner, Verifier};
+use capmatch_domain::actor::{Actor, Role};
+use capmatch_gateway::{Application, CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};
+
+pub const ISSUER: &str = "capmatch-test";
+pub const AUDIENCE: &str = "capmatch";
+
+/// An upstream double: answers every path with what it received, as JSON, and counts hits.
+/// `/slow` waits two seconds; `/readyz` answers as told.
+pub struct Echo {
+    pub url: String,
+    pub hits: Arc<AtomicUsize>,
+}
+
+pub fn echo(name: &'static str, ready: bool) -> Echo {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        let counter = counter.clone();
+        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+            let counter = counter.clone();
+            async move {
+                if req.path() == "/readyz" {
+                    return if ready { HttpResponse::Ok().finish() } else { HttpResponse::ServiceUnavailable().finish() };
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                if req.path().ends_with("/slow") {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+                if req.path().ends_with("/problem") {
+                    return HttpResponse::Conflict()
+                        .content_type("application/problem+json")
+                        .body(r#"{"type":"x","title":"upstream says no","status":409,"code":"conflict"}"#);
+                }
+                let headers: serde_json::Map<String, serde_json::Value> = req
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").into()))
+                    .collect();
+                HttpResponse::Created()
+                    .insert_header(("etag", "\"7\""))
+                    .insert_header(("x-internal-secret", "upstream-only"))
+                    .json(serde_json::json!({
+                        "service": name,
+                        "method": req.method().as_str(),
+                        "path": req.path(),
+                        "query": req.query_string(),
+                        "headers": headers,
+                        "body": String::from_utf8_lossy(&body),
+                    }))
+            }
+        }))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    Echo {
+        url: format!("http://127.0.0.1:{port}"),
+        hits,
+    }
+}
+
+pub struct TestGateway {
+    pub url: String,
+    pub signer: TokenSigner,
+    pub needs: Echo,
+    pub offers: Echo,
+    pub matcher: Echo,
+    pub client: awc::Client,
+}
+
+pub struct Options {
+    pub rate_limit: RateLimitConfig,
+    pub cors: CorsConfig,
+    pub timeout_ms: u64,
+    pub offers_down: bool,
+    pub matcher_ready: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rate_limit: RateLimitConfig {
+                per_second: 1000,
+                burst: 1000,
+                enabled: true,
+            },
+            cors: CorsConfig::default(),
+            timeout_ms: 300,
+            offers_down: false,
+            matcher_ready: true,
+        }
+    }
+}
+
+pub fn spawn_gateway(options: Options) -> TestGateway {
+    let needs = echo("needs", true);
+    let offers = echo("offers", true);
+    let matcher = echo("matcher", options.matcher_ready);
+    let offers_url = if options.offers_down {
+        // A port that was free a moment ago: nothing listens there.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    } else {
+        offers.url.clone()
+    };
+    let secret = DevSecret::generate().unwrap();
+    let verifier = Verifier::new(AuthConfig::development(ISSUER, AUDIENCE, &secret)).unwrap();
+    let config = GatewayConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        upstreams: Upstreams {
+            needs: needs.url.clone(),
+            offers: offers_url,
+            matcher: matcher.url.clone(),
+        },
+        upstream_timeout_ms: options.timeout_ms,
+        body_limit_bytes: 1024,
+        rate_limit: options.rate_limit,
+        cors: options.cors,
+    };
+    let app = Application::build(&config, verifier).unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestGateway {
+        url,
+        signer: TokenSigner::from_dev_secret(&secret, ISSUER, AUDIENCE),
+        needs,
+        offers,
+        matcher,
+        client: awc::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .finish(),
+    }
+}
+
+impl TestGateway {
+    pub fn token(&self, role: Role) -> String {
+        let actor = Actor::new("someone", role);
+        self.signer.mint(&actor, Duration::from_secs(300)).unwrap()
+    }
+
+    pub fn coordinator(&self) -> String {
+        self.token(Role::Coordinator)
+    }
+
+    pub fn get(&self, path: &str) -> awc::ClientRequest {
+        self.client.get(format!("{}{path}", self.url))
+    }
+
+    pub fn post(&self, path: &str) -> awc::ClientRequest {
+        self.client.post(format!("{}{path}", self.url))
+    }
+}
+
+/// The response body as JSON, failing the test with the raw body when it is not JSON.
+pub async fn body_json<S>(res: &mut awc::ClientResponse<S>) -> serde_json::Value
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    let body = res.body().await.unwrap();
+    serde_json::from_slice(&body)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&body)))
+}
