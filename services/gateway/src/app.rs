@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use capmatch_auth::Verifier;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::{CorsConfig, GatewayConfig};
 use crate::health;
@@ -35,7 +36,11 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Binds `config.bind` and prepares the server. Signals are left to the caller (the
     /// `capmatch` binary stops every service together); use [`Application::handle`] to stop.
-    pub fn build(config: &GatewayConfig, verifier: Verifier) -> std::io::Result<Application> {
+    pub fn build(
+        config: &GatewayConfig,
+        verifier: Verifier,
+        api_document: utoipa::openapi::OpenApi,
+    ) -> std::io::Result<Application> {
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
         let upstreams = web::Data::new(Upstreams {
@@ -66,6 +71,7 @@ impl Application {
                 .configure(capmatch_http::extract::configure)
                 .service(health::livez)
                 .service(health::readyz)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
                 .service(
                     web::scope("/v1")
                         .wrap(from_fn(edge_guard))

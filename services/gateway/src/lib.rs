@@ -5,6 +5,8 @@
 //!   upstream and returns the upstream's answer unchanged; a down or slow upstream becomes a
 //!   503 or 504 problem within the configured timeout.
 //! - [`limit`]: per-caller rate limiting (token subject, else client address) with `governor`.
+//! - [`openapi`]: the services' documents merged into one, served at `/openapi.json` with
+//!   Swagger UI at `/docs` (assets built in, works offline).
 //! - [`health`]: `/livez`, and `/readyz` reflecting every upstream's readiness.
 //! - [`config`]: the gateway's settings, [`GatewayConfig`].
 //! - [`app`]: [`Application`], which binds, composes the above, and serves.
@@ -16,6 +18,7 @@ pub mod app;
 pub mod config;
 pub mod health;
 pub mod limit;
+pub mod openapi;
 pub mod proxy;
 pub mod routes;
 

@@ -129,7 +129,8 @@ pub fn spawn_gateway(options: Options) -> TestGateway {
         rate_limit: options.rate_limit,
         cors: options.cors,
     };
-    let app = Application::build(&config, verifier).unwrap();
+    let doc = capmatch_gateway::openapi::merged([]);
+    let app = Application::build(&config, verifier, doc).unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     TestGateway {

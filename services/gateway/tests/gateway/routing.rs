@@ -125,3 +125,23 @@ async fn a_body_over_the_limit_is_refused_at_the_edge() {
     assert_eq!(body_json(&mut res).await["status"], 413);
     assert_eq!(gw.needs.hits.load(Ordering::SeqCst), 0);
 }
+
+#[actix_web::test]
+async fn the_api_document_and_swagger_ui_are_served_without_the_internet() {
+    let gw = spawn_gateway(Options::default());
+    let mut res = gw.get("/openapi.json").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let doc = body_json(&mut res).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let mut ui = gw.get("/docs/").send().await.unwrap();
+    assert_eq!(ui.status(), 200);
+    let page = ui.body().await.unwrap();
+    assert!(String::from_utf8_lossy(&page).contains("swagger"));
+    let mut init = gw.get("/docs/swagger-initializer.js").send().await.unwrap();
+    assert_eq!(init.status(), 200);
+    assert!(String::from_utf8_lossy(&init.body().await.unwrap()).contains("/openapi.json"));
+}
