@@ -67,21 +67,70 @@ entity_id! {
     OfferId
 }
 
-entity_id! {
-    /// Identifies a partnership (a match) between one need and one offer.
-    MatchId
+/// Identifies a partnership (a match): its (need, offer) pair, written `{need}~{offer}`. The id
+/// is the pair itself, so it is the same before any decision, after any rebuild of the
+/// suggestions, and needs no table to be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MatchId {
+    pub need: NeedId,
+    pub offer: OfferId,
 }
-
-/// The namespace of match ids: a match is its (need, offer) pair, so its id is derived from the
-/// pair and stays the same across any rebuild of the suggestions.
-const MATCH_NAMESPACE: Uuid = Uuid::from_u128(0x6d61_7463_6863_6170_6d61_7463_685f_6964);
 
 impl MatchId {
     /// The id of the match between `need` and `offer`.
     pub fn for_pair(need: NeedId, offer: OfferId) -> Self {
-        let mut name = [0u8; 32];
-        name[..16].copy_from_slice(need.as_uuid().as_bytes());
-        name[16..].copy_from_slice(offer.as_uuid().as_bytes());
-        Self(Uuid::new_v5(&MATCH_NAMESPACE, &name))
+        MatchId { need, offer }
     }
 }
+
+impl fmt::Display for MatchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}~{}", self.need, self.offer)
+    }
+}
+
+/// A match id that is not `{need uuid}~{offer uuid}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a match id is <need id>~<offer id>")]
+pub struct MatchIdError;
+
+impl FromStr for MatchId {
+    type Err = MatchIdError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (need, offer) = s.split_once('~').ok_or(MatchIdError)?;
+        Ok(MatchId {
+            need: need.parse().map_err(|_| MatchIdError)?,
+            offer: offer.parse().map_err(|_| MatchIdError)?,
+        })
+    }
+}
+
+impl Serialize for MatchId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MatchId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for MatchId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "The match's (need, offer) pair: `<need id>~<offer id>`.",
+            ))
+            .examples([serde_json::json!(
+                "0f8fad5b-d9cb-469f-a165-70867728950e~7c9e6679-7425-40de-944b-e07fc1f90ae7"
+            )])
+            .into()
+    }
+}
+
+impl ToSchema for MatchId {}

@@ -78,6 +78,28 @@ fn a_match_id_is_its_pair_and_nothing_else() {
 }
 
 #[test]
+fn a_match_id_reads_back_from_its_text_and_nothing_else_parses() {
+    let id = pair().match_id();
+    let text = id.to_string();
+    assert_eq!(text, format!("{}~{}", pair().need_id, pair().offer_id));
+    assert_eq!(text.parse::<MatchId>().unwrap(), id);
+    assert_eq!(serde_json::to_value(id).unwrap(), serde_json::json!(text));
+    assert_eq!(
+        serde_json::from_value::<MatchId>(serde_json::json!(text)).unwrap(),
+        id
+    );
+    for bad in [
+        "",
+        "~",
+        "abc~def",
+        "00000000-0000-0000-0000-000000000001",
+        &format!("{text}~x"),
+    ] {
+        assert!(bad.parse::<MatchId>().is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn a_coordinator_shortlists_a_suggestion_and_its_first_event_carries_the_pair() {
     let h = shortlisted();
     assert_eq!(status(&h), MatchStatus::Shortlisted);
