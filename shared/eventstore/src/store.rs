@@ -432,6 +432,10 @@ impl EventStore {
         }
     }
 
+    pub(crate) fn durable_head_watch(&self) -> watch::Receiver<Head> {
+        self.inner.durable.clone()
+    }
+
     pub(crate) fn live(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
         self.inner.live.subscribe()
     }

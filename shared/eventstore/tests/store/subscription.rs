@@ -133,3 +133,23 @@ async fn a_long_poll_returns_as_soon_as_the_head_moves() {
         .unwrap();
     assert_eq!(head.position, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_joining_while_a_batch_commits_gets_it_without_a_further_append() {
+    // The race: the batch is staged before the subscriber exists (so nothing is broadcast for
+    // it), and becomes durable after the subscriber looked at the head.
+    let t = open();
+    for round in 0..200u64 {
+        let store = t.store.clone();
+        let before = t.store.head().position;
+        let append =
+            tokio::spawn(async move { store.append("s", ExpectedVersion::Any, events(1)).await });
+        let mut sub = t.store.subscribe(before);
+        let got = tokio::time::timeout(Duration::from_secs(5), sub.next()).await;
+        append.await.unwrap().unwrap();
+        let e = got
+            .unwrap_or_else(|_| panic!("round {round}: the committed event never arrived"))
+            .unwrap();
+        assert_eq!(e.position, before + 1);
+    }
+}
