@@ -1,0 +1,34 @@
+//! The needs service's configuration (`Deserialize`, for the `capmatch` binary's TOML).
+
+use std::path::{Path, PathBuf};
+
+use capmatch_auth::AuthConfig;
+use capmatch_service::{PeerConfig, ServerConfig};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeedsConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// The service keeps its event log in `<data_dir>/needs`.
+    pub data_dir: PathBuf,
+    /// How callers' tokens are verified.
+    pub auth: AuthConfig,
+    /// The matcher, whose feed says which providers were introduced to which needs. Without it
+    /// no provider ever sees a restricted need.
+    #[serde(default)]
+    pub matcher: Option<PeerConfig>,
+}
+
+impl NeedsConfig {
+    /// The directory of the service's event store.
+    pub fn store_dir(&self) -> PathBuf {
+        store_dir(&self.data_dir)
+    }
+}
+
+/// `<data_dir>/needs`.
+pub fn store_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("needs")
+}

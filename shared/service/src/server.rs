@@ -1,0 +1,280 @@
+//! [`Application`]: a running service — its HTTP server on a listener it bound itself (port 0
+//! works), the background tasks it started (projection, feed followers), and the stores it must
+//! close — with one graceful way to stop all of it.
+//!
+//! A service assembles a [`Lifecycle`] while it builds (opening stores, spawning tasks, noting
+//! which shared state the workers hold), then hands it with its app factory to
+//! [`Application::start`]. Stopping ([`StopHandle::stop`], SIGINT or SIGTERM) runs in this
+//! order: the shutdown signal is set (long-polls and tasks return), the server stops taking
+//! connections and lets requests in flight finish, the background tasks are awaited, the workers'
+//! shared state is awaited until released, and each store is closed (flushed) as its last handle
+//! goes, so the same data directory can be opened again at once.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::TcpListener;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, Error, HttpServer, rt};
+use capmatch_eventstore::EventStore;
+use tokio::task::JoinHandle;
+
+use crate::config::ServerConfig;
+use crate::shutdown::{self, ShutdownSignal, ShutdownTrigger};
+
+/// How long a stop waits for the workers to let go of the shared state before closing the
+/// stores anyway.
+const RELEASE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// What a service started besides its HTTP server, to be wound down when it stops.
+pub struct Lifecycle {
+    trigger: ShutdownTrigger,
+    signal: ShutdownSignal,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
+    held: Vec<(&'static str, Weak<dyn Any + Send + Sync>)>,
+    stores: Vec<EventStore>,
+}
+
+impl fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lifecycle")
+            .field(
+                "tasks",
+                &self.tasks.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field(
+                "held",
+                &self.held.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("stores", &self.stores.len())
+            .finish()
+    }
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lifecycle {
+    pub fn new() -> Self {
+        let (trigger, signal) = shutdown::channel();
+        Self {
+            trigger,
+            signal,
+            tasks: Vec::new(),
+            held: Vec::new(),
+            stores: Vec::new(),
+        }
+    }
+
+    /// The signal tasks and long-polling handlers stop on.
+    pub fn shutdown_signal(&self) -> ShutdownSignal {
+        self.signal.clone()
+    }
+
+    /// Spawns background work on the current actix runtime (it may hold `!Send` values such as
+    /// an `awc` client). The task must return soon after the shutdown signal is set; the stop
+    /// awaits it.
+    ///
+    /// Must be called from within an actix system (`#[actix_web::main]`, `#[actix_web::test]`).
+    pub fn spawn(&mut self, name: &'static str, task: impl Future<Output = ()> + 'static) {
+        self.tasks.push((name, rt::spawn(task)));
+    }
+
+    /// Notes shared state the workers hold (`web::Data` is an `Arc`): the stop waits until every
+    /// worker has dropped it before closing the stores, because that state holds store handles.
+    pub fn hold<T: Send + Sync + 'static>(&mut self, name: &'static str, state: &Arc<T>) {
+        let erased: Arc<dyn Any + Send + Sync> = state.clone();
+        self.held.push((name, Arc::downgrade(&erased)));
+    }
+
+    /// Closes `store` (flushing it) once everything else has stopped.
+    pub fn close_on_stop(&mut self, store: EventStore) {
+        self.stores.push(store);
+    }
+
+    /// Sets the signal, awaits the tasks and the release of the held state, closes the stores.
+    async fn wind_down(self) {
+        self.trigger.trigger();
+        for (name, task) in self.tasks {
+            if let Err(err) = task.await {
+                tracing::error!(task = name, error = %err, "background task ended abnormally");
+            }
+        }
+        let deadline = Instant::now() + RELEASE_DEADLINE;
+        loop {
+            let holding: Vec<_> = self
+                .held
+                .iter()
+                .filter(|(_, weak)| weak.strong_count() > 0)
+                .map(|(name, _)| *name)
+                .collect();
+            if holding.is_empty() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    ?holding,
+                    "shared state still held at shutdown; closing anyway"
+                );
+                break;
+            }
+            rt::time::sleep(Duration::from_millis(2)).await;
+        }
+        for store in self.stores {
+            store.close().await;
+        }
+    }
+}
+
+/// Stops a running [`Application`] gracefully. Cloneable; stopping twice is harmless.
+#[derive(Clone)]
+pub struct StopHandle {
+    trigger: ShutdownTrigger,
+    server: ServerHandle,
+}
+
+impl fmt::Debug for StopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StopHandle").finish_non_exhaustive()
+    }
+}
+
+impl StopHandle {
+    /// Sets the shutdown signal, then stops the server gracefully. Returns once the server has
+    /// stopped; [`Application::run_until_stopped`] then finishes the wind-down.
+    pub async fn stop(&self) {
+        self.trigger.trigger();
+        self.server.stop(true).await;
+    }
+}
+
+/// A service bound to its port, ready to run.
+pub struct Application {
+    name: &'static str,
+    port: u16,
+    server: Server,
+    stop: StopHandle,
+    lifecycle: Lifecycle,
+    handle_signals: bool,
+}
+
+impl fmt::Debug for Application {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Application")
+            .field("name", &self.name)
+            .field("port", &self.port)
+            .field("lifecycle", &self.lifecycle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Starts an HTTP server on `listener` with the app `factory` (called once per worker).
+    /// The server takes connections once [`Application::run_until_stopped`] is polled.
+    pub fn start<F, T, B>(
+        name: &'static str,
+        listener: TcpListener,
+        config: &ServerConfig,
+        lifecycle: Lifecycle,
+        factory: F,
+    ) -> io::Result<Self>
+    where
+        F: Fn() -> App<T> + Send + Clone + 'static,
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        let port = listener.local_addr()?.port();
+        let mut server = HttpServer::new(factory)
+            .disable_signals()
+            .shutdown_timeout(config.shutdown_timeout_seconds);
+        if let Some(workers) = config.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server.listen(listener)?.run();
+        let stop = StopHandle {
+            trigger: lifecycle.trigger.clone(),
+            server: server.handle(),
+        };
+        tracing::info!(service = name, port, "listening");
+        Ok(Self {
+            name,
+            port,
+            server,
+            stop,
+            lifecycle,
+            handle_signals: true,
+        })
+    }
+
+    /// Leaves SIGINT/SIGTERM alone (when the embedding program handles them itself).
+    pub fn without_signal_handling(mut self) -> Self {
+        self.handle_signals = false;
+        self
+    }
+
+    /// The port the server listens on (the one the system chose when bound to port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops the application gracefully.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Serves until stopped (by [`StopHandle::stop`], SIGINT or SIGTERM), then winds down: the
+    /// background tasks end, the workers release their state, the stores are flushed and closed.
+    pub async fn run_until_stopped(self) -> io::Result<()> {
+        let Self {
+            name,
+            server,
+            stop,
+            lifecycle,
+            handle_signals,
+            ..
+        } = self;
+        let signals = handle_signals.then(|| rt::spawn(stop_on_signal(stop.clone())));
+        let result = server.await;
+        if let Some(signals) = signals {
+            signals.abort();
+        }
+        lifecycle.wind_down().await;
+        tracing::info!(service = name, "stopped");
+        result
+    }
+}
+
+/// Waits for SIGINT or SIGTERM, then stops gracefully.
+async fn stop_on_signal(stop: StopHandle) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("stop signal received");
+    stop.stop().await;
+}
