@@ -1,14 +1,14 @@
-//! [`Application`]: binds the listener (port 0 allowed), composes the gateway, serves.
+//! [`build`]: binds the listener (port 0 allowed), composes the gateway, and hands it to the
+//! kit's server, which stops it gracefully like every other service.
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use capmatch_auth::Verifier;
+use capmatch_service::{Application, Lifecycle};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::{CorsConfig, GatewayConfig};
@@ -19,93 +19,63 @@ use crate::proxy::{self, Upstreams};
 /// How often idle callers' buckets are forgotten.
 const LIMITER_SWEEP: Duration = Duration::from_secs(60);
 
-/// A bound, not yet running gateway.
-pub struct Application {
-    port: u16,
-    server: Server,
-}
+/// The gateway on the kit's server: bound at once (port 0 allowed), stopped gracefully through
+/// its [`capmatch_service::StopHandle`]. Must be called inside an actix system.
+pub fn build(
+    config: &GatewayConfig,
+    verifier: Verifier,
+    api_document: utoipa::openapi::OpenApi,
+) -> std::io::Result<Application> {
+    let listener = config.server.listen()?;
+    let upstreams = web::Data::new(Upstreams {
+        needs: trim(&config.upstreams.needs),
+        offers: trim(&config.upstreams.offers),
+        matcher: trim(&config.upstreams.matcher),
+        timeout: config.upstream_timeout(),
+    });
+    let verifier = web::Data::new(verifier);
+    let limiter = web::Data::new(Limiter::new(&config.rate_limit));
+    let cors = config.cors.clone();
+    let body_limit = config.server.body_limit_bytes;
+    let timeout = config.upstream_timeout();
 
-impl std::fmt::Debug for Application {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application")
-            .field("port", &self.port)
-            .finish()
-    }
-}
-
-impl Application {
-    /// Binds `config.bind` and prepares the server. Signals are left to the caller (the
-    /// `capmatch` binary stops every service together); use [`Application::handle`] to stop.
-    pub fn build(
-        config: &GatewayConfig,
-        verifier: Verifier,
-        api_document: utoipa::openapi::OpenApi,
-    ) -> std::io::Result<Application> {
-        let listener = TcpListener::bind(config.bind)?;
-        let port = listener.local_addr()?.port();
-        let upstreams = web::Data::new(Upstreams {
-            needs: trim(&config.upstreams.needs),
-            offers: trim(&config.upstreams.offers),
-            matcher: trim(&config.upstreams.matcher),
-            timeout: config.upstream_timeout(),
-        });
-        let verifier = web::Data::new(verifier);
-        let limiter = web::Data::new(Limiter::new(&config.rate_limit));
-        let sweeper = limiter.clone();
-        let cors = config.cors.clone();
-        let body_limit = config.body_limit_bytes;
-        let timeout = config.upstream_timeout();
-
-        let server = HttpServer::new(move || {
-            // awc's client is per worker thread; its own timeout is set per request.
-            let client = awc::Client::builder()
-                .disable_redirects()
-                .timeout(timeout)
-                .finish();
-            App::new()
-                .app_data(upstreams.clone())
-                .app_data(verifier.clone())
-                .app_data(limiter.clone())
-                .app_data(web::Data::new(client))
-                .app_data(web::PayloadConfig::new(body_limit))
-                .configure(capmatch_http::extract::configure)
-                .service(health::livez)
-                .service(health::readyz)
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
-                .service(
-                    web::scope("/v1")
-                        .wrap(from_fn(edge_guard))
-                        .default_service(web::to(proxy::forward)),
-                )
-                .wrap(cors_middleware(&cors))
-                .wrap(from_fn(capmatch_http::request_context))
-        })
-        .disable_signals()
-        .listen(listener)?
-        .run();
-
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(LIMITER_SWEEP);
-            loop {
-                tick.tick().await;
-                sweeper.forget_idle();
+    let mut lifecycle = Lifecycle::new();
+    let sweeper = limiter.clone();
+    let stop = lifecycle.shutdown_signal();
+    lifecycle.spawn("rate-limit-sweeper", async move {
+        let mut tick = actix_web::rt::time::interval(LIMITER_SWEEP);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => sweeper.forget_idle(),
+                () = stop.triggered() => return,
             }
-        });
-        Ok(Application { port, server })
-    }
+        }
+    });
 
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Stops the server: `handle().stop(true)` drains in-flight requests first.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
-    }
-
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
-    }
+    Application::start("gateway", listener, &config.server, lifecycle, move || {
+        // awc's client is per worker thread; its own timeout is set per request.
+        let client = awc::Client::builder()
+            .disable_redirects()
+            .timeout(timeout)
+            .finish();
+        App::new()
+            .app_data(upstreams.clone())
+            .app_data(verifier.clone())
+            .app_data(limiter.clone())
+            .app_data(web::Data::new(client))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .configure(capmatch_http::extract::configure)
+            .service(health::livez)
+            .service(health::readyz)
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
+            .service(
+                web::scope("/v1")
+                    .wrap(from_fn(edge_guard))
+                    .default_service(web::to(proxy::forward)),
+            )
+            .wrap(cors_middleware(&cors))
+            .wrap(from_fn(capmatch_http::request_context))
+    })
 }
 
 fn trim(url: &str) -> String {

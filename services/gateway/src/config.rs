@@ -1,24 +1,23 @@
 //! The gateway's configuration (loaded by the `capmatch` binary from defaults, `capmatch.toml`
 //! and `CAPMATCH_*` variables).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
+use capmatch_service::ServerConfig;
 use serde::Deserialize;
 
 /// Where the gateway listens and what it talks to.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GatewayConfig {
-    /// Address to bind; port 0 picks a free port.
-    pub bind: SocketAddr,
+    /// Where to listen (port 0 picks a free port), the body limit (larger requests get a 413 at
+    /// the edge), workers, and how long a stop lets requests finish.
+    #[serde(default)]
+    pub server: ServerConfig,
     pub upstreams: Upstreams,
     /// How long an upstream may take before the caller gets a 504.
     #[serde(default = "default_timeout_ms")]
     pub upstream_timeout_ms: u64,
-    /// Largest request body forwarded; larger ones get a 413 at the edge.
-    #[serde(default = "default_body_limit")]
-    pub body_limit_bytes: usize,
     #[serde(default)]
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
@@ -78,9 +77,6 @@ impl GatewayConfig {
 
 fn default_timeout_ms() -> u64 {
     10_000
-}
-fn default_body_limit() -> usize {
-    64 * 1024
 }
 fn default_per_second() -> u32 {
     50

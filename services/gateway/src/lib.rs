@@ -9,7 +9,7 @@
 //!   Swagger UI at `/docs` (assets built in, works offline).
 //! - [`health`]: `/livez`, and `/readyz` reflecting every upstream's readiness.
 //! - [`config`]: the gateway's settings, [`GatewayConfig`].
-//! - [`app`]: [`Application`], which binds, composes the above, and serves.
+//! - [`app`]: [`build`], which binds, composes the above, and serves on the kit's server.
 //!
 //! The gateway verifies the JWT at the edge as well (each service verifies it again): a bad
 //! token never reaches a service.
@@ -22,5 +22,5 @@ pub mod openapi;
 pub mod proxy;
 pub mod routes;
 
-pub use app::Application;
+pub use app::build;
 pub use config::{CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};

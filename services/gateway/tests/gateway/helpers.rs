@@ -6,7 +6,8 @@ use std::time::Duration;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use capmatch_auth::{AuthConfig, DevSecret, TokenSigner, Verifier};
 use capmatch_domain::actor::{Actor, Role};
-use capmatch_gateway::{Application, CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};
+use capmatch_gateway::{CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};
+use capmatch_service::ServerConfig;
 
 pub const ISSUER: &str = "capmatch-test";
 pub const AUDIENCE: &str = "capmatch";
@@ -118,19 +119,23 @@ pub fn spawn_gateway(options: Options) -> TestGateway {
     let secret = DevSecret::generate().unwrap();
     let verifier = Verifier::new(AuthConfig::development(ISSUER, AUDIENCE, &secret)).unwrap();
     let config = GatewayConfig {
-        bind: "127.0.0.1:0".parse().unwrap(),
+        server: ServerConfig {
+            body_limit_bytes: 1024,
+            ..ServerConfig::default()
+        },
         upstreams: Upstreams {
             needs: needs.url.clone(),
             offers: offers_url,
             matcher: matcher.url.clone(),
         },
         upstream_timeout_ms: options.timeout_ms,
-        body_limit_bytes: 1024,
         rate_limit: options.rate_limit,
         cors: options.cors,
     };
     let doc = capmatch_gateway::openapi::merged([]);
-    let app = Application::build(&config, verifier, doc).unwrap();
+    let app = capmatch_gateway::build(&config, verifier, doc)
+        .unwrap()
+        .without_signal_handling();
     let url = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     TestGateway {

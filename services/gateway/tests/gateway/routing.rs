@@ -134,7 +134,7 @@ async fn the_api_document_and_swagger_ui_are_served_without_the_internet() {
     let doc = body_json(&mut res).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        doc["components"]["securitySchemes"]["bearer_jwt"]["scheme"],
         "bearer"
     );
     let mut ui = gw.get("/docs/").send().await.unwrap();
