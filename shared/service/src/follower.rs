@@ -314,7 +314,13 @@ impl<S: FeedSource, C: FeedConsumer> Follower<S, C> {
 
     async fn fetch_and_apply(&mut self) -> Result<Step, FetchError> {
         let after = self.consumer.checkpoint();
-        let page = self.source.fetch(after, self.batch, self.wait).await?;
+        // Long-poll only once caught up with a peer that answers: before that (at start, after a
+        // failure) ask without waiting, so an idle peer's head is learnt at once and readiness
+        // does not wait out a whole long-poll.
+        let settled = self.status.caught_up_once.load(Ordering::Acquire)
+            && self.status.reachable.load(Ordering::Acquire);
+        let wait = if settled { self.wait } else { Duration::ZERO };
+        let page = self.source.fetch(after, self.batch, wait).await?;
         let mut step = Step {
             applied: 0,
             skipped: 0,
