@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use capmatch_auth::Caller;
+use capmatch_domain::actor::Role;
 use capmatch_eventstore::EventStore;
 use capmatch_http::{PROBLEM_JSON, Problem, ProblemCode, RequestId};
 use serde::Serialize;
@@ -148,9 +150,31 @@ async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "live" }))
 }
 
+/// Whether the caller may see the checks' details. Positions and heads move when anything is
+/// written, restricted needs included, so they are for operators' tokens, not the public.
+fn sees_details(req: &HttpRequest) -> bool {
+    matches!(
+        Caller::from_request_sync(req),
+        Ok(Caller::Authenticated(actor)) if matches!(actor.role, Role::Service | Role::Admin)
+    )
+}
+
 #[get("/readyz")]
-async fn readyz(health: web::Data<Health>, request_id: RequestId) -> HttpResponse {
-    let (ready, checks) = health.run();
+async fn readyz(
+    req: HttpRequest,
+    health: web::Data<Health>,
+    request_id: RequestId,
+) -> HttpResponse {
+    let (ready, mut checks) = health.run();
+    if !sees_details(&req)
+        && let Value::Object(map) = &mut checks
+    {
+        for check in map.values_mut() {
+            if let Value::Object(fields) = check {
+                fields.remove("detail");
+            }
+        }
+    }
     if ready {
         return HttpResponse::Ok().json(json!({
             "status": "ready",

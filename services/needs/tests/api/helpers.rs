@@ -207,7 +207,8 @@ impl TestApp {
     pub async fn wait_for_readiness(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let reply = self.get("/readyz", None).await;
+            // The checks' details are for operators' tokens.
+            let reply = self.get("/readyz", Some(&service())).await;
             if check(&reply.body) {
                 return reply.body;
             }
