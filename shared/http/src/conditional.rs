@@ -38,9 +38,10 @@ pub fn parse_version_tag(value: &str) -> Option<u64> {
     inner.parse().ok()
 }
 
-/// The version named by a required `If-Match` header.
+/// The version named by a required `If-Match` header; `None` for `If-Match: *`, which (RFC 9110)
+/// asks only that the resource exists, at whatever version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IfMatch(pub u64);
+pub struct IfMatch(pub Option<u64>);
 
 impl IfMatch {
     /// Reads `If-Match` from `req`: 428 when absent, 400 when not a single version tag.
@@ -52,26 +53,27 @@ impl IfMatch {
         if values.next().is_some() {
             return Err(invalid_if_match());
         }
-        value
-            .to_str()
-            .ok()
-            .and_then(parse_version_tag)
-            .map(IfMatch)
+        let value = value.to_str().map_err(|_| invalid_if_match())?;
+        if value.trim() == "*" {
+            return Ok(IfMatch(None));
+        }
+        parse_version_tag(value)
+            .map(|v| IfMatch(Some(v)))
             .ok_or_else(invalid_if_match)
     }
 
-    /// Checks the named version against the `current` one: 412 when they differ.
+    /// Checks the named version against the `current` one: 412 when they differ (`*` matches
+    /// any).
     pub fn check(self, current: u64) -> Result<(), ApiError> {
-        if self.0 == current {
-            Ok(())
-        } else {
-            Err(ApiError::precondition_failed(self.0, current))
+        match self.0 {
+            Some(named) if named != current => Err(ApiError::precondition_failed(named, current)),
+            _ => Ok(()),
         }
     }
 }
 
 fn invalid_if_match() -> ApiError {
-    ApiError::bad_request("If-Match must be a single version tag such as \"3\".")
+    ApiError::bad_request("If-Match must be a single version tag such as \"3\", or *.")
 }
 
 impl FromRequest for IfMatch {

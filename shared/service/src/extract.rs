@@ -8,8 +8,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 /// A JSON body that may be absent: no body (no `Content-Length` and no `Transfer-Encoding`, or
-/// `Content-Length: 0`) is `None`; any body is parsed exactly as `web::Json` would, with the
-/// same problem answers (400, 413, 415, 422).
+/// `Content-Length: 0`) or a JSON `null` is `None`; any other body is parsed exactly as
+/// `web::Json` would, with the same problem answers (400, 413, 415, 422).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -35,7 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         if !has_body(req) {
             return Box::pin(ready(Ok(Self(None))));
         }
-        let json = web::Json::<T>::from_request(req, payload);
-        Box::pin(async move { json.await.map(|body| Self(Some(body.into_inner()))) })
+        let json = web::Json::<Option<T>>::from_request(req, payload);
+        Box::pin(async move { json.await.map(|body| Self(body.into_inner())) })
     }
 }

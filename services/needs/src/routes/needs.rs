@@ -351,7 +351,7 @@ pub async fn revise_need(
     };
     let outcome = state
         .writer()
-        .act::<Needs>(&request, current, command, Some(if_match.0))
+        .act::<Needs>(&request, current, command, if_match.0)
         .await?;
     Ok(respond(StatusCode::OK, outcome))
 }

@@ -352,7 +352,7 @@ pub async fn revise_offer(
     };
     let outcome = state
         .writer()
-        .act::<Offers>(&request, current, command, Some(if_match.0))
+        .act::<Offers>(&request, current, command, if_match.0)
         .await?;
     Ok(respond(StatusCode::OK, outcome))
 }

@@ -14,7 +14,7 @@ async fn a_patch_without_if_match_is_a_428() {
 
 #[actix_web::test]
 async fn an_unparsable_if_match_is_a_400() {
-    for bad in ["3", "*", "\"three\"", "\"1\", \"2\""] {
+    for bad in ["3", "", "**", "\"three\"", "\"1\", \"2\""] {
         let reply = call(
             TestRequest::patch()
                 .uri(ITEM)
@@ -43,8 +43,8 @@ async fn a_stale_if_match_is_a_412() {
 }
 
 #[actix_web::test]
-async fn a_current_if_match_strong_or_weak_is_accepted() {
-    for good in ["\"3\"", "W/\"3\""] {
+async fn a_current_if_match_strong_or_weak_or_any_is_accepted() {
+    for good in ["\"3\"", "W/\"3\"", "*"] {
         let reply = call(
             TestRequest::patch()
                 .uri(ITEM)
