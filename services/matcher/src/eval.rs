@@ -1,0 +1,434 @@
+//! Matching quality: a labelled evaluation set, its metrics, and weight tuning.
+//!
+//! The set (`data/eval.json`) holds needs and offers written for this project, and for each
+//! need the offers a well-informed coordinator would pick. [`evaluate`] ranks every eligible
+//! offer for each need and reports hit@1 (the first suggestion is one of the picks), hit@3 (one
+//! of the first three is) and the mean reciprocal rank of the first pick (0 when a pick is not
+//! suggested at all). [`tune`] is a coordinate ascent over [`crate::Weights`] on MRR.
+
+use std::fmt;
+
+use capmatch_domain::codes::{
+    BeneficiaryType, CountryCode, DeliveryMode, Funding, Geo, LanguageCode, ProviderType,
+    SupportType, TargetGroup, Visibility,
+};
+use capmatch_domain::ids::{NeedId, OfferId};
+use capmatch_domain::need::{NeedDetails, NeedState, NeedStatus};
+use capmatch_domain::offer::{OfferDetails, OfferState, OfferStatus, Provider};
+use capmatch_domain::taxonomy::{ThemeCode, TopicCode};
+use capmatch_domain::window::TimeWindow;
+use chrono::{DateTime, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::config::{MatcherConfig, Weights};
+use crate::engine::{Engine, EngineError};
+
+const BUNDLED: &str = include_str!("../data/eval.json");
+
+/// The evaluation set as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalSet {
+    pub version: u32,
+    /// What the set is and how it was labelled.
+    pub about: String,
+    pub offers: Vec<EvalOffer>,
+    pub needs: Vec<EvalNeed>,
+}
+
+fn default_beneficiaries() -> Vec<BeneficiaryType> {
+    BeneficiaryType::ALL.to_vec()
+}
+
+fn default_delivery() -> Vec<DeliveryMode> {
+    DeliveryMode::ALL.to_vec()
+}
+
+fn default_capacity() -> u32 {
+    2
+}
+
+fn default_partners() -> u32 {
+    1
+}
+
+fn default_provider() -> ProviderType {
+    ProviderType::Ngo
+}
+
+fn default_funding() -> Funding {
+    Funding::SelfFunded
+}
+
+fn default_beneficiary() -> BeneficiaryType {
+    BeneficiaryType::Government
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalOffer {
+    pub key: String,
+    #[serde(default = "default_provider")]
+    pub provider_type: ProviderType,
+    pub title: String,
+    pub description: String,
+    pub themes: Vec<ThemeCode>,
+    #[serde(default)]
+    pub topics: Vec<TopicCode>,
+    pub support_types: Vec<SupportType>,
+    pub languages: Vec<LanguageCode>,
+    pub coverage: Vec<Geo>,
+    #[serde(default = "default_beneficiaries")]
+    pub beneficiary_types: Vec<BeneficiaryType>,
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+    #[serde(default)]
+    pub start: Option<NaiveDate>,
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+    #[serde(default = "default_delivery")]
+    pub delivery_modes: Vec<DeliveryMode>,
+    #[serde(default)]
+    pub target_groups: Vec<TargetGroup>,
+    #[serde(default = "default_funding")]
+    pub funding: Funding,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalNeed {
+    pub key: String,
+    pub country: CountryCode,
+    pub title: String,
+    pub description: String,
+    pub themes: Vec<ThemeCode>,
+    #[serde(default)]
+    pub topics: Vec<TopicCode>,
+    pub support_types: Vec<SupportType>,
+    pub languages: Vec<LanguageCode>,
+    #[serde(default)]
+    pub languages_required: bool,
+    #[serde(default = "default_beneficiary")]
+    pub beneficiary_type: BeneficiaryType,
+    #[serde(default = "default_delivery")]
+    pub delivery_modes: Vec<DeliveryMode>,
+    #[serde(default)]
+    pub start: Option<NaiveDate>,
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+    #[serde(default)]
+    pub target_groups: Vec<TargetGroup>,
+    #[serde(default = "default_partners")]
+    pub partners_wanted: u32,
+    /// Keys of the offers a coordinator would pick, best first.
+    pub relevant: Vec<String>,
+    /// Why those, in a sentence.
+    #[serde(default)]
+    pub note: String,
+}
+
+fn id_of(kind: &str, key: &str) -> Uuid {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("capmatch:eval:{kind}:{key}").as_bytes(),
+    )
+}
+
+impl EvalSet {
+    /// The set shipped in `data/eval.json`.
+    pub fn bundled() -> Result<Self, serde_json::Error> {
+        Self::from_json(BUNDLED)
+    }
+
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    pub fn need_id(key: &str) -> NeedId {
+        NeedId::from(id_of("need", key))
+    }
+
+    pub fn offer_id(key: &str) -> OfferId {
+        OfferId::from(id_of("offer", key))
+    }
+
+    /// The needs as open domain states, with ids derived from their keys.
+    pub fn need_states(&self) -> Vec<NeedState> {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+        self.needs
+            .iter()
+            .map(|n| NeedState {
+                id: Self::need_id(&n.key),
+                country: n.country,
+                details: NeedDetails {
+                    title: n.title.clone(),
+                    description: n.description.clone(),
+                    themes: n.themes.clone(),
+                    topics: n.topics.clone(),
+                    support_types: n.support_types.clone(),
+                    languages: n.languages.clone(),
+                    languages_required: n.languages_required,
+                    beneficiary_type: n.beneficiary_type,
+                    delivery_modes: n.delivery_modes.clone(),
+                    window: TimeWindow {
+                        start: n.start,
+                        end: n.end,
+                    },
+                    target_groups: n.target_groups.clone(),
+                    visibility: Visibility::Public,
+                    partners_wanted: n.partners_wanted,
+                    budget_note: None,
+                },
+                status: NeedStatus::Open,
+                posted_on_behalf: false,
+                posted_at: at,
+                updated_at: at,
+                version: 1,
+                withdraw_reason: None,
+            })
+            .collect()
+    }
+
+    /// The offers as open domain states, with ids derived from their keys.
+    pub fn offer_states(&self) -> Vec<OfferState> {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+        self.offers
+            .iter()
+            .filter_map(|o| {
+                let org = format!("org:eval-{}", o.key).parse().ok()?;
+                Some(OfferState {
+                    id: Self::offer_id(&o.key),
+                    provider: Provider {
+                        org,
+                        org_type: o.provider_type,
+                    },
+                    details: OfferDetails {
+                        title: o.title.clone(),
+                        description: o.description.clone(),
+                        themes: o.themes.clone(),
+                        topics: o.topics.clone(),
+                        support_types: o.support_types.clone(),
+                        languages: o.languages.clone(),
+                        coverage: o.coverage.clone(),
+                        beneficiary_types: o.beneficiary_types.clone(),
+                        capacity: o.capacity,
+                        window: TimeWindow {
+                            start: o.start,
+                            end: o.end,
+                        },
+                        delivery_modes: o.delivery_modes.clone(),
+                        target_groups: o.target_groups.clone(),
+                        funding: o.funding,
+                        conditions_attached: false,
+                        conditions: None,
+                    },
+                    status: OfferStatus::Open,
+                    posted_at: at,
+                    updated_at: at,
+                    version: 1,
+                    status_reason: None,
+                })
+            })
+            .collect()
+    }
+
+    /// Fold `fold` of `folds` by need position: (the needs outside it, the needs in it); both
+    /// keep every offer.
+    pub fn split(&self, fold: usize, folds: usize) -> (EvalSet, EvalSet) {
+        let pick = |inside: bool| EvalSet {
+            needs: self
+                .needs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i % folds.max(1) == fold) == inside)
+                .map(|(_, n)| n.clone())
+                .collect(),
+            ..self.clone()
+        };
+        (pick(false), pick(true))
+    }
+}
+
+/// How one need fared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedResult {
+    pub key: String,
+    /// Rank of the best-placed pick, 1-based; `None` if no pick was suggested.
+    pub rank: Option<u32>,
+    /// Rank of the coordinator's first choice (the first pick listed).
+    pub first_choice_rank: Option<u32>,
+    /// The offer ranked first, if any.
+    pub first: Option<String>,
+}
+
+/// The figures for one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    pub needs: usize,
+    pub offers: usize,
+    pub hit_at_1: f64,
+    pub hit_at_3: f64,
+    pub mrr: f64,
+    /// Mean reciprocal rank of the coordinator's first choice alone: stricter than `mrr`, and
+    /// what tuning breaks ties with.
+    pub mrr_first_choice: f64,
+    pub per_need: Vec<NeedResult>,
+}
+
+impl EvalReport {
+    /// Orders reports by MRR, then the first choice's MRR, then hit@1, then hit@3.
+    fn key(&self) -> (f64, f64, f64, f64) {
+        (
+            self.mrr,
+            self.mrr_first_choice,
+            self.hit_at_1,
+            self.hit_at_3,
+        )
+    }
+}
+
+impl fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} needs, {} offers: hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  (first choice: MRR {:.3})",
+            self.needs, self.offers, self.hit_at_1, self.hit_at_3, self.mrr, self.mrr_first_choice
+        )?;
+        for r in self.per_need.iter().filter(|r| r.rank != Some(1)) {
+            writeln!(
+                f,
+                "  {:<28} pick at {:<5} first: {}",
+                r.key,
+                r.rank.map_or("-".to_owned(), |x| x.to_string()),
+                r.first.as_deref().unwrap_or("-")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Ranks every eligible offer for each need of the set and measures where the picks land.
+pub fn evaluate(set: &EvalSet, config: &MatcherConfig) -> Result<EvalReport, EngineError> {
+    let depth = set.offers.len().max(1);
+    let cfg = MatcherConfig {
+        top_k: depth,
+        keep: depth,
+        ..config.clone()
+    };
+    let mut builder = Engine::builder(cfg)?;
+    for n in set.need_states() {
+        builder.need(n);
+    }
+    for o in set.offer_states() {
+        builder.offer(o);
+    }
+    let engine = builder.build();
+    let key_of = |id: OfferId| {
+        set.offers
+            .iter()
+            .find(|o| EvalSet::offer_id(&o.key) == id)
+            .map(|o| o.key.clone())
+    };
+    let mut per_need = Vec::with_capacity(set.needs.len());
+    for need in &set.needs {
+        let ranked = engine.suggestions_for_need(EvalSet::need_id(&need.key), depth)?;
+        let rank = ranked
+            .iter()
+            .position(|s| key_of(s.offer).is_some_and(|k| need.relevant.contains(&k)))
+            .map(|i| i as u32 + 1);
+        let first_choice_rank = need.relevant.first().and_then(|best| {
+            ranked
+                .iter()
+                .position(|s| key_of(s.offer).as_ref() == Some(best))
+                .map(|i| i as u32 + 1)
+        });
+        per_need.push(NeedResult {
+            key: need.key.clone(),
+            rank,
+            first_choice_rank,
+            first: ranked.first().and_then(|s| key_of(s.offer)),
+        });
+    }
+    let count = per_need.len().max(1) as f64;
+    let share = |f: &dyn Fn(&NeedResult) -> bool| per_need.iter().filter(|r| f(r)).count() as f64;
+    Ok(EvalReport {
+        needs: per_need.len(),
+        offers: set.offers.len(),
+        hit_at_1: share(&|r| r.rank == Some(1)) / count,
+        hit_at_3: share(&|r| r.rank.is_some_and(|x| x <= 3)) / count,
+        mrr: per_need
+            .iter()
+            .map(|r| r.rank.map_or(0.0, |x| 1.0 / f64::from(x)))
+            .sum::<f64>()
+            / count,
+        mrr_first_choice: per_need
+            .iter()
+            .map(|r| r.first_choice_rank.map_or(0.0, |x| 1.0 / f64::from(x)))
+            .sum::<f64>()
+            / count,
+        per_need,
+    })
+}
+
+/// The outcome of [`tune`].
+#[derive(Debug, Clone)]
+pub struct Tuning {
+    pub config: MatcherConfig,
+    pub before: EvalReport,
+    pub after: EvalReport,
+    /// Each accepted change, as "weight: old -> new (MRR)".
+    pub steps: Vec<String>,
+}
+
+/// Coordinate ascent over the weights: each weight in turn is scaled by a few factors (never
+/// to zero: every component stays in the model), a change is kept only if it raises MRR (then
+/// hit@1, then hit@3), for up to `rounds` passes.
+pub fn tune(set: &EvalSet, start: &MatcherConfig, rounds: usize) -> Result<Tuning, EngineError> {
+    let before = evaluate(set, start)?;
+    let mut best_cfg = start.clone();
+    let mut best = before.clone();
+    let mut steps = Vec::new();
+    for _ in 0..rounds {
+        let mut improved = false;
+        for (i, name) in Weights::NAMES.iter().enumerate() {
+            let current = best_cfg.weights.get(i).unwrap_or(0.0);
+            let trials: Vec<f32> = if current == 0.0 {
+                vec![0.05, 0.1, 0.2]
+            } else {
+                [0.5, 0.75, 1.25, 1.5, 2.0, 3.0]
+                    .iter()
+                    .map(|m| current * m)
+                    .collect()
+            };
+            for w in trials {
+                let mut cfg = best_cfg.clone();
+                cfg.weights.set(i, (w * 1000.0).round() / 1000.0);
+                if cfg.check().is_err() {
+                    continue;
+                }
+                let report = evaluate(set, &cfg)?;
+                if report.key() > best.key() {
+                    steps.push(format!(
+                        "{name}: {current} -> {} (MRR {:.3}, first choice {:.3})",
+                        cfg.weights.get(i).unwrap_or(0.0),
+                        report.mrr,
+                        report.mrr_first_choice
+                    ));
+                    best = report;
+                    best_cfg = cfg;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    Ok(Tuning {
+        config: best_cfg,
+        before,
+        after: best,
+        steps,
+    })
+}

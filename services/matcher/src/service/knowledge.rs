@@ -1,0 +1,722 @@
+//! [`Knowledge`]: everything the matcher knows, in memory, behind one lock.
+//!
+//! - needs and offers, folded from the needs and offers feeds with the domain's own `evolve`;
+//! - every decided match, folded from the matcher's own store;
+//! - the [`Engine`], fed from both: each need and offer change is an `upsert_*` (the engine
+//!   recomputes only what it touches), each dismissal a `set_dismissed`, and the count of
+//!   introduced and agreed matches per offer its `set_offer_load`.
+//!
+//! All of it is rebuilt at every start (the store replayed, both feeds followed from position
+//! 0). The engine is built in one go with [`Engine::builder`] once both feeds have caught up
+//! ([`Knowledge::build_engine`]); until then the suggestion endpoints answer 503.
+//!
+//! When a need is withdrawn or fulfilled, or an offer withdrawn, every open decided match of it
+//! is handed to the [`crate::service::closer`] as a [`CloseJob`]; the same happens when a match
+//! decision lands on a need or offer that is already gone (a decision racing the withdrawal).
+//! The job carries the feed event that caused it, so the `match.closed` it appends has an id
+//! derived from it and is never written twice.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use capmatch_domain::actor::{Actor, OrgId};
+use capmatch_domain::ids::{MatchId, NeedId, OfferId};
+use capmatch_domain::need::{self, NeedEvent, NeedState, NeedStatus};
+use capmatch_domain::offer::{self, OfferEvent, OfferState, OfferStatus};
+use capmatch_domain::partnership::{self, CloseReason, MatchEvent, MatchState, MatchStatus};
+use capmatch_domain::visibility::need_visible_to;
+use capmatch_http::ApiError;
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
+
+use crate::config::MatcherConfig;
+use crate::engine::{Engine, EngineError};
+
+/// Why, since when and because of which feed event a need's or offer's matches are closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closing {
+    pub reason: CloseReason,
+    /// The id of the feed event that withdrew or fulfilled it.
+    pub source: Uuid,
+    /// When it was withdrawn or fulfilled.
+    pub at: DateTime<Utc>,
+}
+
+/// A match to close, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseJob {
+    pub match_id: MatchId,
+    pub closing: Closing,
+}
+
+#[derive(Debug, Clone)]
+pub struct NeedEntry {
+    pub state: NeedState,
+    pub closing: Option<Closing>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OfferEntry {
+    pub state: OfferState,
+    pub closing: Option<Closing>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MatchEntry {
+    pub state: MatchState,
+    /// Global position of the match's first decision: its place in the queue's order.
+    pub first_position: u64,
+}
+
+/// What the matcher knows. Keep guards short, never across an `.await`.
+#[derive(Debug)]
+pub struct Knowledge {
+    config: MatcherConfig,
+    needs: HashMap<NeedId, NeedEntry>,
+    offers: HashMap<OfferId, OfferEntry>,
+    matches: HashMap<MatchId, MatchEntry>,
+    by_need: HashMap<NeedId, BTreeSet<MatchId>>,
+    by_offer: HashMap<OfferId, BTreeSet<MatchId>>,
+    /// Decided matches by the position of their first decision.
+    order: BTreeMap<u64, MatchId>,
+    /// Introduced and agreed matches per offer, as last told to the engine.
+    loads: HashMap<OfferId, u32>,
+    /// `None` until both feeds have caught up once.
+    engine: Option<Engine>,
+    closer: UnboundedSender<CloseJob>,
+}
+
+impl Knowledge {
+    /// Knows nothing yet; close jobs go to `closer`. `config` must have passed `check`.
+    pub fn new(config: MatcherConfig, closer: UnboundedSender<CloseJob>) -> Self {
+        Self {
+            config,
+            needs: HashMap::new(),
+            offers: HashMap::new(),
+            matches: HashMap::new(),
+            by_need: HashMap::new(),
+            by_offer: HashMap::new(),
+            order: BTreeMap::new(),
+            loads: HashMap::new(),
+            engine: None,
+            closer,
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Applying what the feeds and the store say.
+
+    /// Applies a need event from the needs feed; `source` is its event id.
+    pub fn apply_need(&mut self, event: &NeedEvent, source: Uuid) -> Result<(), String> {
+        let id = event.need_id();
+        let previous = self.needs.get(&id);
+        let earlier = previous.and_then(|e| e.closing);
+        let Some(state) = need::evolve(previous.map(|e| e.state.clone()), event) else {
+            return Err(format!("an event for need {id}, which was never posted"));
+        };
+        let reason = match state.status {
+            NeedStatus::Open => None,
+            NeedStatus::Withdrawn => Some(CloseReason::NeedWithdrawn),
+            NeedStatus::Fulfilled => Some(CloseReason::NeedFulfilled),
+        };
+        let closing = earlier.or_else(|| {
+            reason.map(|reason| Closing {
+                reason,
+                source,
+                at: event.at(),
+            })
+        });
+        if let Some(engine) = self.engine.as_mut() {
+            engine.upsert_need(state.clone());
+        }
+        self.needs.insert(id, NeedEntry { state, closing });
+        if earlier.is_none()
+            && let Some(closing) = closing
+        {
+            let open = self.open_matches(self.by_need.get(&id));
+            self.send_closes(open, closing);
+        }
+        Ok(())
+    }
+
+    /// Applies an offer event from the offers feed; `source` is its event id.
+    pub fn apply_offer(&mut self, event: &OfferEvent, source: Uuid) -> Result<(), String> {
+        let id = event.offer_id();
+        let previous = self.offers.get(&id);
+        let earlier = previous.and_then(|e| e.closing);
+        let Some(state) = offer::evolve(previous.map(|e| e.state.clone()), event) else {
+            return Err(format!("an event for offer {id}, which was never posted"));
+        };
+        let closing = earlier.or_else(|| {
+            (state.status == OfferStatus::Withdrawn).then(|| Closing {
+                reason: CloseReason::OfferWithdrawn,
+                source,
+                at: event.at(),
+            })
+        });
+        if let Some(engine) = self.engine.as_mut() {
+            engine.upsert_offer(state.clone());
+        }
+        self.offers.insert(id, OfferEntry { state, closing });
+        if earlier.is_none()
+            && let Some(closing) = closing
+        {
+            let open = self.open_matches(self.by_offer.get(&id));
+            self.send_closes(open, closing);
+        }
+        Ok(())
+    }
+
+    /// Applies a decision from the matcher's own store, at global `position`.
+    pub fn apply_match(&mut self, event: &MatchEvent, position: u64) -> Result<(), String> {
+        let id = event.decided().match_id;
+        let previous = self.matches.get(&id);
+        let first_position = previous.map_or(position, |e| e.first_position);
+        let was = previous.map(|e| e.state.status);
+        let Some(state) = partnership::evolve(previous.map(|e| e.state.clone()), event) else {
+            return Err(format!("a decision on match {id} left no match"));
+        };
+        let (need, offer) = (state.pair.need_id, state.pair.offer_id);
+        let status = state.status;
+        self.by_need.entry(need).or_default().insert(id);
+        self.by_offer.entry(offer).or_default().insert(id);
+        self.order.insert(first_position, id);
+        self.matches.insert(
+            id,
+            MatchEntry {
+                state,
+                first_position,
+            },
+        );
+        if status == MatchStatus::Dismissed
+            && was != Some(MatchStatus::Dismissed)
+            && let Some(engine) = self.engine.as_mut()
+        {
+            engine.set_dismissed(need, offer, true);
+        }
+        self.refresh_load(offer);
+        if status.is_open() {
+            let closing = self
+                .needs
+                .get(&need)
+                .and_then(|e| e.closing)
+                .or_else(|| self.offers.get(&offer).and_then(|e| e.closing));
+            if let Some(closing) = closing {
+                self.send_closes(vec![id], closing);
+            }
+        }
+        Ok(())
+    }
+
+    fn refresh_load(&mut self, offer: OfferId) {
+        let load = self.by_offer.get(&offer).map_or(0, |ids| {
+            ids.iter()
+                .filter_map(|id| self.matches.get(id))
+                .filter(|m| m.state.status.uses_capacity())
+                .count()
+        });
+        let load = u32::try_from(load).unwrap_or(u32::MAX);
+        if self.loads.get(&offer).copied().unwrap_or(0) == load {
+            return;
+        }
+        self.loads.insert(offer, load);
+        if let Some(engine) = self.engine.as_mut() {
+            engine.set_offer_load(offer, load);
+        }
+    }
+
+    fn open_matches(&self, ids: Option<&BTreeSet<MatchId>>) -> Vec<MatchId> {
+        ids.into_iter()
+            .flatten()
+            .filter(|id| {
+                self.matches
+                    .get(id)
+                    .is_some_and(|m| m.state.status.is_open())
+            })
+            .copied()
+            .collect()
+    }
+
+    fn send_closes(&self, ids: Vec<MatchId>, closing: Closing) {
+        for match_id in ids {
+            // The closer only stops at shutdown; what it misses then, the next start redoes.
+            if self.closer.send(CloseJob { match_id, closing }).is_err() {
+                tracing::debug!(%match_id, "closer gone; the close is redone at the next start");
+            }
+        }
+    }
+
+    /// Builds the engine from everything known, in one pass (the builder computes every list
+    /// once). Does nothing if it is built already.
+    pub fn build_engine(&mut self) -> Result<(), EngineError> {
+        if self.engine.is_some() {
+            return Ok(());
+        }
+        let mut builder = Engine::builder(self.config.clone())?;
+        // A stable order, so a rebuild interns terms the same way every time.
+        let needs: BTreeMap<_, _> = self.needs.iter().collect();
+        for entry in needs.values() {
+            builder.need(entry.state.clone());
+        }
+        let offers: BTreeMap<_, _> = self.offers.iter().collect();
+        for entry in offers.values() {
+            builder.offer(entry.state.clone());
+        }
+        for entry in self.order.values().filter_map(|id| self.matches.get(id)) {
+            if entry.state.status == MatchStatus::Dismissed {
+                builder.dismissed(entry.state.pair.need_id, entry.state.pair.offer_id);
+            }
+        }
+        for (offer, load) in &self.loads {
+            builder.offer_load(*offer, *load);
+        }
+        self.engine = Some(builder.build());
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Reading.
+
+    /// The engine, or 503 while the index is still being built.
+    pub fn engine(&self) -> Result<&Engine, ApiError> {
+        self.engine.as_ref().ok_or_else(|| {
+            ApiError::unavailable("the suggestion index is still loading")
+                .with_detail("The suggestion index is still loading; retry shortly.")
+        })
+    }
+
+    pub fn is_built(&self) -> bool {
+        self.engine.is_some()
+    }
+
+    pub fn need(&self, id: NeedId) -> Option<&NeedEntry> {
+        self.needs.get(&id)
+    }
+
+    pub fn offer(&self, id: OfferId) -> Option<&OfferEntry> {
+        self.offers.get(&id)
+    }
+
+    pub fn needs(&self) -> impl Iterator<Item = &NeedEntry> {
+        self.needs.values()
+    }
+
+    pub fn offers(&self) -> impl Iterator<Item = &OfferEntry> {
+        self.offers.values()
+    }
+
+    /// A decided match.
+    pub fn decided(&self, id: MatchId) -> Option<&MatchEntry> {
+        self.matches.get(&id)
+    }
+
+    /// Every decided match, in the order of its first decision, with that position.
+    pub fn decided_in_order(&self) -> impl Iterator<Item = &MatchEntry> {
+        self.order.values().filter_map(|id| self.matches.get(id))
+    }
+
+    /// The status of a pair: its last decision, or suggested.
+    pub fn status_of(&self, id: MatchId) -> MatchStatus {
+        self.matches
+            .get(&id)
+            .map_or(MatchStatus::Suggested, |m| m.state.status)
+    }
+
+    /// Decided matches of a need.
+    pub fn matches_of_need(&self, need: NeedId) -> impl Iterator<Item = &MatchEntry> {
+        self.by_need
+            .get(&need)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.matches.get(id))
+    }
+
+    /// The organisations a coordinator has introduced to `need` (through any of its matches):
+    /// the providers that may see it when it is restricted (DESIGN §7).
+    pub fn introduced_orgs(&self, need: NeedId) -> BTreeSet<&OrgId> {
+        self.matches_of_need(need)
+            .filter(|m| m.state.introduced_at.is_some())
+            .map(|m| &m.state.pair.provider_org)
+            .collect()
+    }
+
+    /// Whether `actor` (`None`: anonymous) may see `need`.
+    pub fn is_visible(&self, need: &NeedState, actor: Option<&Actor>) -> bool {
+        need_visible_to(need, actor, self.introduced_orgs(need.id))
+    }
+}
+
+/// [`Knowledge`] shared between the feed followers, the store's projection and the handlers.
+#[derive(Debug, Clone)]
+pub struct SharedKnowledge(Arc<RwLock<Knowledge>>);
+
+impl SharedKnowledge {
+    pub fn new(knowledge: Knowledge) -> Self {
+        Self(Arc::new(RwLock::new(knowledge)))
+    }
+
+    /// Reads. Keep the guard short and never across an `.await`.
+    pub fn read(&self) -> RwLockReadGuard<'_, Knowledge> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes. Keep the guard short and never across an `.await`.
+    pub fn write(&self) -> RwLockWriteGuard<'_, Knowledge> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The knowledge gives the same suggestions whether its engine was built before the events
+    //! (a running service), after all of them (a restart), or in between (a start that caught
+    //! up part way): decisions, dismissals and loads included.
+
+    use capmatch_domain::actor::Role;
+    use capmatch_domain::need::{NeedFulfilled, NeedPosted, NeedRevised, NeedWithdrawn};
+    use capmatch_domain::offer::{
+        OfferPaused, OfferPosted, OfferResumed, OfferRevised, OfferWithdrawn,
+    };
+    use capmatch_domain::partnership::{MatchCommand, Pair};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::synth::{Generator, Profile};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        PostNeed,
+        PostOffer,
+        ReviseNeed(usize),
+        EndNeed(usize, bool),
+        ReviseOffer(usize),
+        OfferStatus(usize, u8),
+        Decide(usize, usize, u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::PostNeed),
+            3 => Just(Op::PostOffer),
+            2 => (0usize..8).prop_map(Op::ReviseNeed),
+            1 => (0usize..8, any::<bool>()).prop_map(|(i, w)| Op::EndNeed(i, w)),
+            2 => (0usize..8).prop_map(Op::ReviseOffer),
+            1 => (0usize..8, 0u8..3).prop_map(|(i, s)| Op::OfferStatus(i, s)),
+            8 => (0usize..8, 0usize..8, 0u8..6).prop_map(|(n, o, a)| Op::Decide(n, o, a)),
+        ]
+    }
+
+    struct World {
+        generator: Generator,
+        needs: Vec<NeedState>,
+        offers: Vec<OfferState>,
+        /// Every event so far, to replay into a knowledge built from zero.
+        log: Vec<Event>,
+        position: u64,
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Need(NeedEvent),
+        Offer(OfferEvent),
+        Match(MatchEvent, u64),
+    }
+
+    fn by(role: Role) -> Actor {
+        Actor::new("someone", role)
+    }
+
+    impl World {
+        /// The events of one operation, given what `k` knows of the matches.
+        fn events(&mut self, op: &Op, k: &Knowledge) -> Vec<Event> {
+            let at = Utc::now();
+            let coordinator = by(Role::Coordinator);
+            match *op {
+                Op::PostNeed => {
+                    let need = self.generator.need();
+                    let posted = NeedEvent::Posted(NeedPosted {
+                        need_id: need.id,
+                        country: need.country,
+                        details: need.details.clone(),
+                        by: coordinator,
+                        on_behalf: true,
+                        at,
+                    });
+                    vec![Event::Need(posted)]
+                }
+                Op::PostOffer => {
+                    let offer = self.generator.offer();
+                    let posted = OfferEvent::Posted(OfferPosted {
+                        offer_id: offer.id,
+                        provider: offer.provider.clone(),
+                        details: offer.details.clone(),
+                        by: coordinator,
+                        at,
+                    });
+                    vec![Event::Offer(posted)]
+                }
+                Op::ReviseNeed(i) => {
+                    let Some(need) = self.needs.get(i) else {
+                        return Vec::new();
+                    };
+                    let details = self.generator.need().details;
+                    vec![Event::Need(NeedEvent::Revised(NeedRevised {
+                        need_id: need.id,
+                        details,
+                        changed: Vec::new(),
+                        by: coordinator,
+                        on_behalf: true,
+                        at,
+                    }))]
+                }
+                Op::EndNeed(i, withdraw) => {
+                    let Some(need) = self.needs.get(i) else {
+                        return Vec::new();
+                    };
+                    let need_id = need.id;
+                    let event = if withdraw {
+                        NeedEvent::Withdrawn(NeedWithdrawn {
+                            need_id,
+                            reason: None,
+                            by: coordinator,
+                            on_behalf: true,
+                            at,
+                        })
+                    } else {
+                        NeedEvent::Fulfilled(NeedFulfilled {
+                            need_id,
+                            by: coordinator,
+                            on_behalf: true,
+                            at,
+                        })
+                    };
+                    vec![Event::Need(event)]
+                }
+                Op::ReviseOffer(i) => {
+                    let Some(offer) = self.offers.get(i) else {
+                        return Vec::new();
+                    };
+                    let offer_id = offer.id;
+                    let details = self.generator.offer().details;
+                    vec![Event::Offer(OfferEvent::Revised(OfferRevised {
+                        offer_id,
+                        details,
+                        changed: Vec::new(),
+                        by: coordinator,
+                        on_behalf: true,
+                        at,
+                    }))]
+                }
+                Op::OfferStatus(i, s) => {
+                    let Some(offer) = self.offers.get(i) else {
+                        return Vec::new();
+                    };
+                    let offer_id = offer.id;
+                    let event = match s {
+                        0 => OfferEvent::Paused(OfferPaused {
+                            offer_id,
+                            reason: None,
+                            by: coordinator,
+                            on_behalf: true,
+                            at,
+                        }),
+                        1 => OfferEvent::Resumed(OfferResumed {
+                            offer_id,
+                            by: coordinator,
+                            on_behalf: true,
+                            at,
+                        }),
+                        _ => OfferEvent::Withdrawn(OfferWithdrawn {
+                            offer_id,
+                            reason: None,
+                            by: coordinator,
+                            on_behalf: true,
+                            at,
+                        }),
+                    };
+                    vec![Event::Offer(event)]
+                }
+                Op::Decide(n, o, action) => {
+                    if self.needs.is_empty() || self.offers.is_empty() {
+                        return Vec::new();
+                    }
+                    let need = &self.needs[n % self.needs.len()];
+                    let offer = &self.offers[o % self.offers.len()];
+                    let pair = Pair {
+                        need_id: need.id,
+                        offer_id: offer.id,
+                        need_country: need.country,
+                        provider_org: offer.provider.org.clone(),
+                    };
+                    let current = k.decided(pair.match_id()).map(|m| m.state.clone());
+                    let (command, actor) = match action {
+                        0 => (MatchCommand::Shortlist { note: None }, coordinator),
+                        1 => (
+                            MatchCommand::Dismiss {
+                                reason: Some("no".into()),
+                            },
+                            coordinator,
+                        ),
+                        2 => (MatchCommand::Introduce { note: None }, coordinator),
+                        3 => (
+                            MatchCommand::Accept,
+                            by(Role::State {
+                                country: need.country,
+                            }),
+                        ),
+                        4 => (
+                            MatchCommand::Accept,
+                            by(Role::Provider {
+                                org: offer.provider.org.clone(),
+                                org_type: offer.provider.org_type,
+                            }),
+                        ),
+                        _ => (
+                            MatchCommand::Decline {
+                                reason: Some("no".into()),
+                            },
+                            by(Role::State {
+                                country: need.country,
+                            }),
+                        ),
+                    };
+                    let decided = partnership::decide(current.as_ref(), &pair, command, &actor, at);
+                    decided
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|e| {
+                            self.position += 1;
+                            Event::Match(e, self.position)
+                        })
+                        .collect()
+                }
+            }
+        }
+
+        fn record(&mut self, event: &Event) {
+            match event {
+                Event::Need(e) => {
+                    let id = e.need_id();
+                    let old = self.needs.iter().position(|n| n.id == id);
+                    let state = need::evolve(old.map(|i| self.needs[i].clone()), e);
+                    match (old, state) {
+                        (Some(i), Some(s)) => self.needs[i] = s,
+                        (None, Some(s)) => self.needs.push(s),
+                        _ => {}
+                    }
+                }
+                Event::Offer(e) => {
+                    let id = e.offer_id();
+                    let old = self.offers.iter().position(|o| o.id == id);
+                    let state = offer::evolve(old.map(|i| self.offers[i].clone()), e);
+                    match (old, state) {
+                        (Some(i), Some(s)) => self.offers[i] = s,
+                        (None, Some(s)) => self.offers.push(s),
+                        _ => {}
+                    }
+                }
+                Event::Match(..) => {}
+            }
+            self.log.push(event.clone());
+        }
+    }
+
+    fn apply(k: &mut Knowledge, event: &Event) {
+        let applied = match event {
+            Event::Need(e) => k.apply_need(e, Uuid::nil()),
+            Event::Offer(e) => k.apply_offer(e, Uuid::nil()),
+            Event::Match(e, position) => k.apply_match(e, *position),
+        };
+        assert_eq!(applied, Ok(()));
+    }
+
+    fn knowledge(config: &MatcherConfig) -> Knowledge {
+        let (closes, _) = tokio::sync::mpsc::unbounded_channel();
+        Knowledge::new(config.clone(), closes)
+    }
+
+    type Listing = Vec<(Uuid, u32)>;
+
+    /// Every need's and offer's suggestions, scores to 1e-5.
+    fn listings(k: &Knowledge, world: &World) -> Vec<Listing> {
+        let engine = k.engine.as_ref().expect("built");
+        let top_k = engine.config().top_k;
+        let quantise = |score: f32| (score * 100_000.0).round() as u32;
+        let mut out = Vec::new();
+        for need in &world.needs {
+            let list = engine.suggestions_for_need(need.id, top_k).expect("known");
+            out.push(
+                list.iter()
+                    .map(|s| (s.offer.as_uuid(), quantise(s.score)))
+                    .collect(),
+            );
+        }
+        for offer in &world.offers {
+            let list = engine
+                .suggestions_for_offer(offer.id, top_k)
+                .expect("known");
+            out.push(
+                list.iter()
+                    .map(|s| (s.need.as_uuid(), quantise(s.score)))
+                    .collect(),
+            );
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn a_knowledge_built_at_any_point_suggests_the_same(
+            seed in any::<u64>(),
+            ops in prop::collection::vec(op(), 1..60),
+            split in 0usize..60,
+            top_k in 1usize..4,
+        ) {
+            let mut config = MatcherConfig {
+                top_k,
+                keep: top_k + 1,
+                ..MatcherConfig::default()
+            };
+            config.text.refresh_ratio = Some(0.5);
+            let mut world = World {
+                generator: Generator::new(seed, Profile::Dense),
+                needs: Vec::new(),
+                offers: Vec::new(),
+                log: Vec::new(),
+                position: 0,
+            };
+            let mut running = knowledge(&config);
+            running.build_engine().expect("a valid config");
+            let mut partway = knowledge(&config);
+            for (i, op) in ops.iter().enumerate() {
+                if i == split {
+                    partway.build_engine().expect("a valid config");
+                }
+                for event in world.events(op, &running) {
+                    apply(&mut running, &event);
+                    apply(&mut partway, &event);
+                    world.record(&event);
+                }
+            }
+            partway.build_engine().expect("a valid config");
+            let mut restarted = knowledge(&config);
+            for event in world.log.clone() {
+                apply(&mut restarted, &event);
+            }
+            restarted.build_engine().expect("a valid config");
+            // Same text statistics everywhere: those of the corpus as it stands.
+            for k in [&mut running, &mut partway] {
+                if let Some(engine) = k.engine.as_mut() {
+                    engine.refresh_text_stats();
+                }
+            }
+            let expected = listings(&restarted, &world);
+            prop_assert_eq!(&listings(&running, &world), &expected);
+            prop_assert_eq!(&listings(&partway, &world), &expected);
+            prop_assert_eq!(&running.loads, &restarted.loads);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The matcher engine's tests, in one binary so linking happens once. Each test name states
+//! the fact it checks.
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod components;
+mod incremental;
+mod plan;
+mod quality;
+mod reasons;
+mod rules;
