@@ -1,0 +1,380 @@
+//! Running the services: all four in one process (`capmatch serve`), or one alone.
+//!
+//! In one process each service still has its own HTTP server, store and projection, exactly as
+//! when deployed apart; they talk over loopback. Only the gateway's address is public; the
+//! services get free loopback ports. SIGTERM (or Ctrl-C) stops the gateway first, so requests in
+//! flight drain through it, then the services, whose stores are flushed and closed.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+
+use actix_web::rt;
+use capmatch_auth::{AuthConfig, DevSecret, Verifier};
+use capmatch_gateway::{GatewayConfig, Upstreams};
+use capmatch_matcher::service::MatcherServiceConfig;
+use capmatch_needs::NeedsConfig;
+use capmatch_offers::OffersConfig;
+use capmatch_service::{FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
+
+use crate::config::Config;
+
+/// How tokens are verified, how services authenticate to each other's feeds, and whether this
+/// is development mode.
+#[derive(Debug)]
+pub struct Security {
+    pub auth: AuthConfig,
+    pub peer_token: ServiceTokenConfig,
+    pub development: bool,
+}
+
+/// Development mode (a secret generated in the data directory) unless `[auth]` is configured.
+pub fn security(config: &Config) -> Result<Security, String> {
+    match &config.auth {
+        Some(auth) => {
+            let token = match (
+                &config.peers.service_token,
+                &config.peers.service_token_file,
+            ) {
+                (Some(token), _) => token.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path)
+                    .map(|t| capmatch_auth::Secret::new(t.trim().as_bytes()))
+                    .map_err(|e| format!("[peers] service_token_file {}: {e}", path.display()))?,
+                (None, None) => {
+                    return Err("with [auth] configured, the services need a service token \
+                                for each other's feeds: set [peers] service_token or \
+                                service_token_file"
+                        .into());
+                }
+            };
+            Ok(Security {
+                auth: auth.clone(),
+                peer_token: ServiceTokenConfig::Static { token },
+                development: false,
+            })
+        }
+        None => {
+            let path = config.dev_secret_path();
+            for dir in [Some(config.data_dir.as_path()), path.parent()]
+                .into_iter()
+                .flatten()
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            let secret = DevSecret::load_or_generate(&path)
+                .map_err(|e| format!("development secret {}: {e}", path.display()))?;
+            Ok(Security {
+                auth: AuthConfig::development(
+                    &config.development.issuer,
+                    &config.development.audience,
+                    &secret,
+                ),
+                peer_token: ServiceTokenConfig::Hs256File { path },
+                development: true,
+            })
+        }
+    }
+}
+
+/// Development mode listens on loopback only, unless allowed explicitly.
+pub fn check_development_bind(bind: &str, allowed: bool) -> Result<(), String> {
+    let addresses: Vec<SocketAddr> = bind
+        .to_socket_addrs()
+        .map_err(|e| format!("bad address {bind:?}: {e}"))?
+        .collect();
+    let public = addresses.iter().any(|a| !a.ip().is_loopback());
+    if public && !allowed {
+        return Err(format!(
+            "refusing to run in development mode on {bind}: anyone who can read the data \
+             directory can mint tokens. Configure [auth] for your identity provider, bind to \
+             127.0.0.1, or pass --allow-dev-mode-on-public-address"
+        ));
+    }
+    Ok(())
+}
+
+fn peer(url: &str, token: &ServiceTokenConfig) -> PeerConfig {
+    PeerConfig {
+        url: url.to_owned(),
+        token: token.clone(),
+        follow: FollowConfig::default(),
+    }
+}
+
+/// `N` distinct loopback ports that were free a moment ago (the services bind them right after).
+/// All are held until all are chosen: released one by one, the system may hand out one twice.
+fn loopback_ports<const N: usize>() -> Result<[u16; N], String> {
+    let listeners = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("no free loopback port: {e}"))?;
+    let mut ports = [0u16; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener
+            .local_addr()
+            .map_err(|e| format!("no free loopback port: {e}"))?
+            .port();
+    }
+    Ok(ports)
+}
+
+fn needs_config(config: &Config, s: &Security, bind: &str, matcher_url: &str) -> NeedsConfig {
+    NeedsConfig {
+        server: config.needs.server(bind),
+        data_dir: config.data_dir.clone(),
+        auth: s.auth.clone(),
+        matcher: Some(peer(matcher_url, &s.peer_token)),
+    }
+}
+
+fn offers_config(config: &Config, s: &Security, bind: &str) -> OffersConfig {
+    OffersConfig {
+        server: config.offers.server(bind),
+        data_dir: config.data_dir.clone(),
+        auth: s.auth.clone(),
+    }
+}
+
+fn matcher_config(
+    config: &Config,
+    s: &Security,
+    bind: &str,
+    needs_url: &str,
+    offers_url: &str,
+) -> MatcherServiceConfig {
+    MatcherServiceConfig {
+        server: config.matcher.service().server(bind),
+        data_dir: config.data_dir.clone(),
+        auth: s.auth.clone(),
+        needs: peer(needs_url, &s.peer_token),
+        offers: peer(offers_url, &s.peer_token),
+        engine: config.matcher.engine.clone(),
+        stale_after_hours: config.matcher.stale_after_hours,
+        page_size: config.matcher.page_size,
+    }
+}
+
+fn gateway_config(config: &Config, upstreams: Upstreams) -> GatewayConfig {
+    let g = &config.gateway;
+    GatewayConfig {
+        server: g.server(),
+        upstreams,
+        upstream_timeout_ms: g.upstream_timeout_ms,
+        rate_limit: g.rate_limit.clone(),
+        cors: g.cors.clone(),
+    }
+}
+
+fn gateway(
+    config: &Config,
+    s: &Security,
+    upstreams: Upstreams,
+) -> Result<capmatch_service::Application, String> {
+    let verifier = Verifier::new(s.auth.clone()).map_err(|e| format!("[auth]: {e}"))?;
+    capmatch_gateway::build(
+        &gateway_config(config, upstreams),
+        verifier,
+        crate::openapi::document(),
+    )
+    .map_err(|e| format!("gateway on {}: {e}", config.gateway.bind))
+}
+
+/// `capmatch serve`.
+pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), String> {
+    let s = security(config)?;
+    if s.development {
+        let allowed = allow_public || config.development.allow_on_public_address;
+        check_development_bind(&config.gateway.bind, allowed)?;
+    }
+    let [needs_port, offers_port, matcher_port] = loopback_ports::<3>()?;
+    let bind = |port: u16| format!("127.0.0.1:{port}");
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+
+    let needs = capmatch_needs::Application::build(needs_config(
+        config,
+        &s,
+        &bind(needs_port),
+        &url(matcher_port),
+    ))
+    .await
+    .map_err(|e| format!("needs: {e}"))?
+    .without_signal_handling();
+    let offers = capmatch_offers::Application::build(offers_config(config, &s, &bind(offers_port)))
+        .await
+        .map_err(|e| format!("offers: {e}"))?
+        .without_signal_handling();
+    let matcher = capmatch_matcher::service::Application::build(matcher_config(
+        config,
+        &s,
+        &bind(matcher_port),
+        &url(needs_port),
+        &url(offers_port),
+    ))
+    .await
+    .map_err(|e| format!("matcher: {e}"))?
+    .without_signal_handling();
+    let upstreams = Upstreams {
+        needs: url(needs_port),
+        offers: url(offers_port),
+        matcher: url(matcher_port),
+    };
+    let gateway = gateway(config, &s, upstreams)?.without_signal_handling();
+
+    announce(config, &s, gateway.port());
+    // Stop order: the gateway drains first, then the services behind it.
+    let stops = vec![
+        gateway.stop_handle(),
+        matcher.stop_handle(),
+        needs.stop_handle(),
+        offers.stop_handle(),
+    ];
+    let runs = vec![
+        rt::spawn(gateway.run_until_stopped()),
+        rt::spawn(matcher.run_until_stopped()),
+        rt::spawn(needs.run_until_stopped()),
+        rt::spawn(offers.run_until_stopped()),
+    ];
+    wait_for_stop_signal().await;
+    tracing::info!("stopping: draining requests, flushing stores");
+    stop_in_order(&stops).await;
+    let mut failed = Vec::new();
+    for run in runs {
+        match run.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failed.push(e.to_string()),
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if failed.is_empty() {
+        tracing::info!("stopped");
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+async fn stop_in_order(stops: &[StopHandle]) {
+    for stop in stops {
+        stop.stop().await;
+    }
+}
+
+/// SIGTERM or SIGINT.
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn announce(config: &Config, s: &Security, port: u16) {
+    let host = config
+        .gateway
+        .bind
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(h, _)| h);
+    let host = if host == "0.0.0.0" || host == "[::]" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    let base = format!("http://{host}:{port}");
+    println!("capmatch is running");
+    println!("  API        {base}/v1/");
+    println!("  docs       {base}/docs/  (the document: {base}/openapi.json)");
+    println!("  health     {base}/readyz");
+    println!("  data       {}", config.data_dir.display());
+    if s.development {
+        println!(
+            "  DEVELOPMENT MODE: tokens are signed with the secret in {}",
+            config.dev_secret_path().display()
+        );
+        println!(
+            "  mint one:  capmatch token --role coordinator --data-dir {}",
+            config.data_dir.display()
+        );
+        println!(
+            "  demo data: capmatch demo --url {base} --data-dir {}",
+            config.data_dir.display()
+        );
+    }
+    println!("  stop with Ctrl-C (or SIGTERM): requests drain and stores are flushed");
+}
+
+/// Which service `capmatch needs|offers|matcher|gateway` runs.
+#[derive(Debug, Clone, Copy)]
+pub enum One {
+    Needs,
+    Offers,
+    Matcher,
+    Gateway,
+}
+
+/// One service as its own process; its peers' URLs come from the configuration. It handles
+/// SIGTERM and SIGINT itself.
+pub async fn one(config: &Config, which: One) -> Result<(), String> {
+    let s = security(config)?;
+    let bind = match which {
+        One::Needs => &config.needs.bind,
+        One::Offers => &config.offers.bind,
+        One::Matcher => &config.matcher.bind,
+        One::Gateway => &config.gateway.bind,
+    };
+    if s.development {
+        check_development_bind(bind, config.development.allow_on_public_address)?;
+    }
+    let serving = |port: u16| tracing::info!(port, development = s.development, "serving");
+    let run = match which {
+        One::Needs => {
+            let app = capmatch_needs::Application::build(needs_config(
+                config,
+                &s,
+                bind,
+                &config.matcher.url,
+            ))
+            .await
+            .map_err(|e| format!("needs: {e}"))?;
+            serving(app.port());
+            app.run_until_stopped().await
+        }
+        One::Offers => {
+            let app = capmatch_offers::Application::build(offers_config(config, &s, bind))
+                .await
+                .map_err(|e| format!("offers: {e}"))?;
+            serving(app.port());
+            app.run_until_stopped().await
+        }
+        One::Matcher => {
+            let app = capmatch_matcher::service::Application::build(matcher_config(
+                config,
+                &s,
+                bind,
+                &config.needs.url,
+                &config.offers.url,
+            ))
+            .await
+            .map_err(|e| format!("matcher: {e}"))?;
+            serving(app.port());
+            app.run_until_stopped().await
+        }
+        One::Gateway => {
+            let upstreams = Upstreams {
+                needs: config.needs.url.clone(),
+                offers: config.offers.url.clone(),
+                matcher: config.matcher.url.clone(),
+            };
+            let app = gateway(config, &s, upstreams)?;
+            serving(app.port());
+            app.run_until_stopped().await
+        }
+    };
+    run.map_err(|e| e.to_string())
+}
