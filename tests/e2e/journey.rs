@@ -161,5 +161,26 @@ async fn the_whole_journey_survives_a_restart_and_verifies() {
     assert_eq!(detail.body["status"], "completed", "{}", detail.raw);
     let stats = api.get("/v1/stats", None).await;
     assert_eq!(stats.status, 200, "{}", stats.raw);
+
+    // Operations: Prometheus metrics for every service of the process, for operators only.
+    assert_eq!(api.get("/metrics", None).await.status, 401);
+    assert_eq!(api.get("/metrics", Some(&coord)).await.status, 403);
+    let metrics = api.get("/metrics", Some(&d.token(Role::Service))).await;
+    assert_eq!(metrics.status, 200);
+    for series in [
+        "capmatch_http_requests_total{method=\"GET\",route=\"/v1/needs/{id}\",service=\"needs\",status=\"200\"}",
+        "capmatch_http_request_duration_seconds_bucket",
+        "service=\"gateway\"",
+        "capmatch_store_events_appended{service=\"matcher\"}",
+        "capmatch_store_head_position{service=\"needs\"}",
+        "capmatch_feed_lag_events{feed=\"needs\",service=\"matcher\"}",
+        "capmatch_matcher_index_size{kind=\"needs\"}",
+    ] {
+        assert!(
+            metrics.raw.contains(series),
+            "{series} missing from\n{}",
+            metrics.raw
+        );
+    }
     d.terminate_all();
 }

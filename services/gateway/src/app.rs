@@ -67,6 +67,7 @@ pub fn build(
             .configure(capmatch_http::extract::configure)
             .service(health::livez)
             .service(health::readyz)
+            .service(capmatch_service::metrics::endpoint)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
             .service(
                 web::scope("/v1")
@@ -74,6 +75,9 @@ pub fn build(
                     .default_service(web::to(proxy::forward)),
             )
             .wrap(cors_middleware(&cors))
+            .wrap(from_fn(|req, next| {
+                capmatch_service::metrics::track("gateway", req, next)
+            }))
             .wrap(from_fn(capmatch_http::request_context))
     })
 }

@@ -1,6 +1,7 @@
 //! `cargo bench -p capmatch-matcher`: the engine at scale, in one run.
 //!
-//! Prints, for a seeded realistic corpus: the initial build of 100k needs × 100k offers; the
+//! Prints hit@1, hit@3 and MRR on the labelled evaluation set, then, for a seeded realistic
+//! corpus: the initial build of 100k needs × 100k offers; the
 //! latency (p50, p99) of adding one need beside a brute-force rescoring of every offer for it,
 //! their ratio, and a check that both give the same top 10; the same for adding one offer
 //! (for information); the plan over 5k needs × 5k offers; and peak memory. It asserts nothing
@@ -11,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use capmatch_matcher::eval::{EvalSet, evaluate};
 use capmatch_matcher::synth::{Generator, Profile};
 use capmatch_matcher::{Engine, EngineError, MatcherConfig, ScanMode};
 
@@ -57,6 +59,13 @@ fn main() -> Result<(), EngineError> {
         "capmatch-matcher benchmark (seeded realistic corpus, top_k {}, keep {})",
         config.top_k, config.keep
     );
+
+    // ---------------------------------------------------------------------------------------
+    println!("\n== matching quality on the labelled evaluation set (data/eval.json)");
+    match EvalSet::bundled() {
+        Ok(set) => print!("{}", evaluate(&set, &config)?),
+        Err(e) => println!("evaluation set unreadable: {e}"),
+    }
 
     // ---------------------------------------------------------------------------------------
     println!("\n== initial build: {needs} needs x {offers} offers");

@@ -43,6 +43,7 @@ impl Application {
                 let follower =
                     Follower::new("matcher", source, introductions.clone(), &peer.follow);
                 let status = follower.status();
+                capmatch_service::metrics::feed_gauges("needs", "matcher", status.clone());
                 // Reported, never required: needs must serve while the matcher is down.
                 base.health = base.health.report("matcher_feed", move || {
                     let report = status.report();

@@ -32,6 +32,6 @@ pub use error::{Error, Result};
 pub use event::{
     AppendResult, EventMetadata, ExpectedVersion, Head, NewEvent, Payload, StoredEvent,
 };
-pub use store::{ChainBreak, Durability, EventStore, Options, Stats, VerifyReport};
+pub use store::{ChainBreak, Durability, EventStore, Options, Stats, VerifyReport, WeakEventStore};
 pub use subscription::Subscription;
 pub use upcast::Upcasters;

@@ -128,6 +128,20 @@ pub struct Stats {
     pub indexed_events: u64,
 }
 
+/// A handle that does not keep the store open: for observers (metrics) that must not stop the
+/// files from being released when the store closes.
+#[derive(Debug, Clone)]
+pub struct WeakEventStore {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl WeakEventStore {
+    /// The store, while it is still open somewhere.
+    pub fn upgrade(&self) -> Option<EventStore> {
+        self.inner.upgrade().map(|inner| EventStore { inner })
+    }
+}
+
 /// A cheap, cloneable handle on an open store. All clones share one writer.
 #[derive(Debug, Clone)]
 pub struct EventStore {
@@ -206,6 +220,13 @@ impl EventStore {
                 _db: db,
             }),
         })
+    }
+
+    /// A handle that does not keep the store open.
+    pub fn downgrade(&self) -> WeakEventStore {
+        WeakEventStore {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The directory the store lives in.

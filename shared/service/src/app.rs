@@ -52,6 +52,7 @@ impl Common {
             .app_data(query_config())
             .app_data(path_config())
             .service(feed::scope(self.feed.clone()))
+            .service(crate::metrics::endpoint)
             .configure(health::configure)
             .default_service(web::to(default_service));
     }
@@ -189,6 +190,7 @@ impl<V: View> Foundation<V> {
         };
         common.hold_in(&mut life);
         life.hold("state", &state_arc);
+        crate::metrics::store_gauges(name, &store);
         life.close_on_stop(store);
         Application::start(name, listener, server, life, move || {
             App::new()
@@ -197,6 +199,9 @@ impl<V: View> Foundation<V> {
                 .into_utoipa_app()
                 .service(api())
                 .into_app()
+                .wrap(from_fn(move |req, next| {
+                    crate::metrics::track(name, req, next)
+                }))
                 .wrap(from_fn(capmatch_http::request_context))
         })
         .map_err(StartupError::Server)

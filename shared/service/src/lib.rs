@@ -22,6 +22,7 @@
 //! - [`error`]: `DomainError` and store errors as problems, in exhaustive matches.
 //! - [`pagination`]: `limit` + opaque cursor, and [`paginate`].
 //! - [`health`]: `/livez`, `/readyz` and their checks.
+//! - [`metrics`]: `/metrics` (Prometheus): requests by route, store, feed lag, index sizes.
 //! - [`history`]: [`HistoryEntry`], one recorded event as a history endpoint shows it.
 //! - [`extract`]: [`OptionalJson`], for bodies that may be absent.
 //! - [`openapi`]: the base document (bearer-JWT scheme, problem schemas) and problem responses.
@@ -40,6 +41,7 @@ pub mod follower;
 pub mod health;
 pub mod history;
 pub mod idempotency;
+pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod projection;

@@ -365,6 +365,35 @@ impl SharedKnowledge {
     pub fn write(&self) -> RwLockWriteGuard<'_, Knowledge> {
         self.0.write().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Reports the index's size on `/metrics` while the knowledge lives (held weakly).
+    pub fn report_metrics(&self) {
+        let weak = Arc::downgrade(&self.0);
+        capmatch_service::metrics::gauge_source(
+            "capmatch_matcher_index_size",
+            "Entries of the matcher's suggestion index, by kind",
+            &["kind"],
+            move || {
+                let Some(knowledge) = weak.upgrade() else {
+                    return Vec::new();
+                };
+                let knowledge = knowledge.read().unwrap_or_else(PoisonError::into_inner);
+                let Ok(engine) = knowledge.engine() else {
+                    return Vec::new();
+                };
+                let s = engine.stats();
+                [
+                    ("needs", s.needs),
+                    ("offers", s.offers),
+                    ("need_postings", s.need_postings),
+                    ("offer_postings", s.offer_postings),
+                ]
+                .into_iter()
+                .map(|(kind, n)| (vec![kind.to_owned()], n as f64))
+                .collect()
+            },
+        );
+    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ impl Application {
         config.check().map_err(BuildError::Config)?;
         let (closes, close_jobs) = tokio::sync::mpsc::unbounded_channel();
         let knowledge = SharedKnowledge::new(Knowledge::new(config.engine.clone(), closes));
+        knowledge.report_metrics();
         let mut base = Foundation::open(
             "matcher",
             &config.server,
@@ -146,6 +147,7 @@ fn follow(
     let source = HttpFeedSource::new(&config.url, token);
     let follower = Follower::new(peer.name(), source, feed, &config.follow);
     let status = follower.status();
+    capmatch_service::metrics::feed_gauges("matcher", peer.name(), status.clone());
     let shutdown = base.lifecycle.shutdown_signal();
     let task = match peer {
         Peer::Needs => "needs feed",

@@ -1,0 +1,204 @@
+//! `/metrics` in the Prometheus text format, on every service.
+//!
+//! One registry per process, every series labelled with its `service`: under `capmatch serve`
+//! any service's `/metrics` (the gateway's included) shows all four. Service or admin tokens
+//! only.
+//!
+//! - Requests: `capmatch_http_requests_total{service, route, method, status}` and
+//!   `capmatch_http_request_duration_seconds{service, route, method}`, by matched route pattern
+//!   (never the raw path: ids would make a series per entity).
+//! - Whatever a service registers with [`gauge_source`], read at scrape time: events appended,
+//!   the store head, feed lag, the matcher's index size.
+
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpRequest, HttpResponse, get};
+use capmatch_auth::{Caller, RoleKind};
+use capmatch_eventstore::EventStore;
+use capmatch_http::ApiError;
+use prometheus::{Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+
+use crate::follower::FeedStatus;
+
+struct Http {
+    registry: Registry,
+    requests: IntCounterVec,
+    duration: HistogramVec,
+}
+
+static HTTP: LazyLock<Option<Http>> = LazyLock::new(|| {
+    let registry = Registry::new();
+    let requests = IntCounterVec::new(
+        Opts::new("capmatch_http_requests_total", "HTTP requests answered"),
+        &["service", "route", "method", "status"],
+    )
+    .ok()?;
+    let duration = HistogramVec::new(
+        HistogramOpts::new(
+            "capmatch_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+        )
+        .buckets(vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+        ]),
+        &["service", "route", "method"],
+    )
+    .ok()?;
+    registry.register(Box::new(requests.clone())).ok()?;
+    registry.register(Box::new(duration.clone())).ok()?;
+    Some(Http {
+        registry,
+        requests,
+        duration,
+    })
+});
+
+type Reading = Box<dyn Fn() -> Vec<(Vec<String>, f64)> + Send + Sync>;
+
+/// A gauge family read at scrape time from the sources services registered.
+struct Source {
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+    read: Reading,
+}
+
+static SOURCES: LazyLock<Mutex<Vec<Source>>> = LazyLock::new(|| Mutex::new(Vec::new()));
+
+/// Registers a gauge family; `read` returns label values (in `labels` order) and values.
+pub fn gauge_source(
+    name: &'static str,
+    help: &'static str,
+    labels: &'static [&'static str],
+    read: impl Fn() -> Vec<(Vec<String>, f64)> + Send + Sync + 'static,
+) {
+    if let Ok(mut sources) = SOURCES.lock() {
+        sources.push(Source {
+            name,
+            help,
+            labels,
+            read: Box::new(read),
+        });
+    }
+}
+
+/// The store's figures: events appended since start, durable head, batches and flushes.
+/// Held weakly: a closed store stops reporting instead of being kept open.
+pub fn store_gauges(service: &'static str, store: &EventStore) {
+    let weak = store.downgrade();
+    gauge_source(
+        "capmatch_store_events_appended",
+        "Events appended to the service's store since it started",
+        &["service"],
+        move || {
+            weak.upgrade()
+                .map(|s| vec![(vec![service.to_owned()], s.stats().events_written as f64)])
+                .unwrap_or_default()
+        },
+    );
+    let weak = store.downgrade();
+    gauge_source(
+        "capmatch_store_head_position",
+        "Position of the last durable event in the service's store",
+        &["service"],
+        move || {
+            weak.upgrade()
+                .map(|s| vec![(vec![service.to_owned()], s.head().position as f64)])
+                .unwrap_or_default()
+        },
+    );
+}
+
+/// How far a follower is behind the feed it follows, in events.
+pub fn feed_gauges(service: &'static str, feed: &'static str, status: std::sync::Arc<FeedStatus>) {
+    gauge_source(
+        "capmatch_feed_lag_events",
+        "Events the peer's feed holds that this service has not applied yet",
+        &["service", "feed"],
+        move || {
+            let report = status.report();
+            let lag = report.peer_head.saturating_sub(report.checkpoint);
+            vec![(vec![service.to_owned(), feed.to_owned()], lag as f64)]
+        },
+    );
+}
+
+/// Counts and times every request by route pattern. Wrap it inside the request-id middleware.
+pub async fn track(
+    service: &'static str,
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let res = next.call(req).await;
+    if let Some(http) = HTTP.as_ref() {
+        let (route, status) = match &res {
+            Ok(r) => (
+                r.request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "(unmatched)".to_owned()),
+                r.status().as_u16().to_string(),
+            ),
+            Err(e) => (
+                "(unmatched)".to_owned(),
+                e.as_response_error().status_code().as_u16().to_string(),
+            ),
+        };
+        http.requests
+            .with_label_values(&[service, route.as_str(), method.as_str(), status.as_str()])
+            .inc();
+        http.duration
+            .with_label_values(&[service, route.as_str(), method.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    res
+}
+
+/// The exposition: request metrics, then every registered gauge read now.
+pub fn render() -> String {
+    let mut out = Vec::new();
+    if let Some(http) = HTTP.as_ref() {
+        let _ = prometheus::TextEncoder::new().encode(&http.registry.gather(), &mut out);
+    }
+    let gauges = Registry::new();
+    if let Ok(sources) = SOURCES.lock() {
+        let mut families: Vec<(&'static str, GaugeVec)> = Vec::new();
+        for s in sources.iter() {
+            let family = match families.iter().find(|(n, _)| *n == s.name) {
+                Some((_, f)) => f.clone(),
+                None => match GaugeVec::new(Opts::new(s.name, s.help), s.labels) {
+                    Ok(f) => {
+                        let _ = gauges.register(Box::new(f.clone()));
+                        families.push((s.name, f.clone()));
+                        f
+                    }
+                    Err(_) => continue,
+                },
+            };
+            for (labels, value) in (s.read)() {
+                let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+                if let Ok(g) = family.get_metric_with_label_values(&labels) {
+                    g.set(value);
+                }
+            }
+        }
+    }
+    let _ = prometheus::TextEncoder::new().encode(&gauges.gather(), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `GET /metrics`, for service and admin tokens only: store heads and counts move when anything
+/// is written, a restricted need included, so they are not for the public. Scrapers send a
+/// bearer token.
+#[get("/metrics")]
+pub async fn endpoint(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Caller::from_request_sync(&req)?.require_role(&[RoleKind::Service, RoleKind::Admin])?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(render()))
+}
