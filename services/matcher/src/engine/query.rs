@@ -446,7 +446,19 @@ impl Engine {
     /// that maximises the total score with each offer within its remaining capacity and each
     /// need within the partners it wants.
     pub fn plan(&self) -> Plan {
-        let pairs = self.pair_slots();
+        self.plan_with(|_, _| false, |_| 0)
+    }
+
+    /// [`Engine::plan`] around partnerships already under way: pairs for which `decided` holds
+    /// are left out (their capacity is in the offer's load already), and each need wants
+    /// `taken(need)` fewer partners than it asked for.
+    pub fn plan_with(
+        &self,
+        decided: impl Fn(NeedId, OfferId) -> bool,
+        taken: impl Fn(NeedId) -> u32,
+    ) -> Plan {
+        let mut pairs = self.pair_slots();
+        pairs.retain(|&(n, o, _)| !decided(self.needs[n as usize].id, self.offers[o as usize].id));
         let mut need_index: Vec<u32> = vec![u32::MAX; self.needs.len()];
         let mut offer_index: Vec<u32> = vec![u32::MAX; self.offers.len()];
         let (mut need_slots, mut offer_slots) = (Vec::new(), Vec::new());
@@ -457,12 +469,9 @@ impl Engine {
             if *ni == u32::MAX {
                 *ni = need_slots.len() as u32;
                 need_slots.push(n);
-                wanted.push(
-                    self.needs[n as usize]
-                        .feats
-                        .as_ref()
-                        .map_or(0, |f| f.partners_wanted),
-                );
+                let need = &self.needs[n as usize];
+                let asked = need.feats.as_ref().map_or(0, |f| f.partners_wanted);
+                wanted.push(asked.saturating_sub(taken(need.id)));
             }
             let oi = &mut offer_index[o as usize];
             if *oi == u32::MAX {

@@ -611,3 +611,49 @@ async fn the_plan_assigns_offers_within_their_capacity() {
             .assert_problem(403, "forbidden");
     }
 }
+
+#[actix_web::test]
+async fn the_plan_is_for_what_remains_once_partnerships_are_under_way() {
+    let stack = spawn_stack().await;
+    let offer = stack
+        .post_offer(
+            &provider("org-a"),
+            &offer_body("CSIRT mentoring", &["011"], 2),
+        )
+        .await;
+    let sn = stack
+        .post_need(&state("SN"), &need_body("National CSIRT", "public"))
+        .await;
+    let gh = stack
+        .post_need(&state("GH"), &need_body("National CSIRT", "public"))
+        .await;
+    let ml = stack
+        .post_need(&state("ML"), &need_body("National CSIRT", "public"))
+        .await;
+    for need in [&sn, &gh, &ml] {
+        stack.wait_for_suggestion(need, &offer).await;
+    }
+    let coordinator = coordinator();
+    let sn_match = format!("{sn}~{offer}");
+    stack
+        .decided(&coordinator, &sn_match, "shortlist", None)
+        .await;
+    stack
+        .decided(&coordinator, &sn_match, "introduce", None)
+        .await;
+
+    // One of the offer's two places is taken by the introduced partnership: the plan assigns
+    // the other one only, and never the pair already under way.
+    let plan = poll("a plan around the introduction", || async {
+        let plan = stack.matcher().get("/v1/plan", Some(&coordinator)).await;
+        let assignments = plan.body["assignments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (assignments.len() == 1).then_some(plan)
+    })
+    .await;
+    let assignments = plan.body["assignments"].as_array().expect("assignments");
+    assert_ne!(assignments[0]["need_id"], sn.as_str(), "{plan:?}");
+    assert_eq!(assignments[0]["offer_id"], offer.as_str());
+}

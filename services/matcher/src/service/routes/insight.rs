@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use actix_web::{HttpResponse, get, web};
 use capmatch_auth::Authenticated;
 use capmatch_domain::codes::{CountryCode, Geo, RegionCode, Visibility};
-use capmatch_domain::ids::{MatchId, NeedId};
+use capmatch_domain::ids::{MatchId, NeedId, OfferId};
 use capmatch_domain::need::NeedState;
+use capmatch_domain::partnership::MatchStatus;
 use capmatch_http::ApiError;
 use capmatch_service::openapi::problems;
 use chrono::{DateTime, Utc};
@@ -109,7 +110,26 @@ pub async fn plan(
         return Err(ApiError::forbidden("Only coordinators may see the plan."));
     }
     let knowledge = state.knowledge.read();
-    let plan = knowledge.engine()?.plan();
+    // Partnerships past shortlisting are under way (or over): the plan is for what remains.
+    let mut taken: HashMap<NeedId, u32> = HashMap::new();
+    for entry in knowledge.decided_in_order() {
+        if entry.state.status.uses_capacity() {
+            *taken.entry(entry.state.pair.need_id).or_default() += 1;
+        }
+    }
+    let decided = |need: NeedId, offer: OfferId| {
+        knowledge
+            .decided(MatchId::for_pair(need, offer))
+            .is_some_and(|e| {
+                !matches!(
+                    e.state.status,
+                    MatchStatus::Suggested | MatchStatus::Shortlisted
+                )
+            })
+    };
+    let plan = knowledge
+        .engine()?
+        .plan_with(decided, |need| taken.get(&need).copied().unwrap_or(0));
     let assignments = plan
         .assignments
         .iter()
