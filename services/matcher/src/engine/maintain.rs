@@ -196,12 +196,12 @@ impl Engine {
             let scratch = std::mem::take(&mut self.scratch);
             for e in &scratch.cands {
                 let o = e.slot as usize;
-                if !may_hold(self.offer_gate[o], e.score) {
+                if !may_hold(self.offer_gate.get(o), e.score) {
                     continue;
                 }
                 let list = &mut self.offer_lists[o];
                 if list.remove(n) {
-                    self.offer_gate[o] = Gate::of(list, keep);
+                    self.offer_gate.set(o, Gate::of(list, keep));
                     if list.starved(top_k) {
                         self.pending_offers.push(e.slot);
                     }
@@ -215,7 +215,7 @@ impl Engine {
         }
         self.needs[s].active = false;
         self.need_lists[s] = TopList::default();
-        self.need_gate[s] = Gate::OPEN;
+        self.need_gate.set(s, Gate::OPEN);
     }
 
     /// Takes an offer out of the index, the corpus and every list, using its current features.
@@ -228,12 +228,12 @@ impl Engine {
             let scratch = std::mem::take(&mut self.scratch);
             for e in &scratch.cands {
                 let n = e.slot as usize;
-                if !may_hold(self.need_gate[n], e.score) {
+                if !may_hold(self.need_gate.get(n), e.score) {
                     continue;
                 }
                 let list = &mut self.need_lists[n];
                 if list.remove(o) {
-                    self.need_gate[n] = Gate::of(list, keep);
+                    self.need_gate.set(n, Gate::of(list, keep));
                     if list.starved(top_k) {
                         self.pending_needs.push(e.slot);
                     }
@@ -247,7 +247,7 @@ impl Engine {
         }
         self.offers[s].active = false;
         self.offer_lists[s] = TopList::default();
-        self.offer_gate[s] = Gate::OPEN;
+        self.offer_gate.set(s, Gate::OPEN);
     }
 
     // -----------------------------------------------------------------------------------------
@@ -362,7 +362,7 @@ impl Engine {
             &self.offer_ids,
             has_dismissals.then_some(&dismissed as &dyn Fn(u32) -> bool),
         );
-        self.need_gate[s] = Gate::of(&list, keep);
+        self.need_gate.set(s, Gate::of(&list, keep));
         self.need_lists[s] = list;
         if share {
             for e in &scratch.cands {
@@ -372,11 +372,10 @@ impl Engine {
                 {
                     continue;
                 }
-                let gate = self.offer_gate[o];
-                if e.score < gate.threshold {
-                    if gate.complete {
+                if e.score < self.offer_gate.threshold(o) {
+                    if self.offer_gate.is_complete(o) {
                         self.offer_lists[o].pass_over();
-                        self.offer_gate[o].complete = false;
+                        self.offer_gate.mark_incomplete(o);
                     }
                     continue;
                 }
@@ -386,7 +385,7 @@ impl Engine {
                     slot: n,
                 };
                 list.offer(entry, keep, &self.need_ids);
-                self.offer_gate[o] = Gate::of(list, keep);
+                self.offer_gate.set(o, Gate::of(list, keep));
             }
         }
         self.scratch = scratch;
@@ -408,7 +407,7 @@ impl Engine {
             &self.need_ids,
             has_dismissals.then_some(&dismissed as &dyn Fn(u32) -> bool),
         );
-        self.offer_gate[s] = Gate::of(&list, keep);
+        self.offer_gate.set(s, Gate::of(&list, keep));
         self.offer_lists[s] = list;
         if share {
             for e in &scratch.cands {
@@ -418,11 +417,10 @@ impl Engine {
                 {
                     continue;
                 }
-                let gate = self.need_gate[n];
-                if e.score < gate.threshold {
-                    if gate.complete {
+                if e.score < self.need_gate.threshold(n) {
+                    if self.need_gate.is_complete(n) {
                         self.need_lists[n].pass_over();
-                        self.need_gate[n].complete = false;
+                        self.need_gate.mark_incomplete(n);
                     }
                     continue;
                 }
@@ -432,7 +430,7 @@ impl Engine {
                     slot: o,
                 };
                 list.offer(entry, keep, &self.offer_ids);
-                self.need_gate[n] = Gate::of(list, keep);
+                self.need_gate.set(n, Gate::of(list, keep));
             }
         }
         self.scratch = scratch;
@@ -447,13 +445,14 @@ impl Engine {
         let keep = self.cfg.keep;
         let top_k = self.cfg.top_k;
         if self.need_lists[ns].remove(o) {
-            self.need_gate[ns] = Gate::of(&self.need_lists[ns], keep);
+            self.need_gate.set(ns, Gate::of(&self.need_lists[ns], keep));
             if self.need_lists[ns].starved(top_k) {
                 self.pending_needs.push(n);
             }
         }
         if self.offer_lists[os].remove(n) {
-            self.offer_gate[os] = Gate::of(&self.offer_lists[os], keep);
+            self.offer_gate
+                .set(os, Gate::of(&self.offer_lists[os], keep));
             if self.offer_lists[os].starved(top_k) {
                 self.pending_offers.push(o);
             }
@@ -471,9 +470,10 @@ impl Engine {
         };
         let keep = self.cfg.keep;
         self.need_lists[ns].offer(Entry { score, slot: o }, keep, &self.offer_ids);
-        self.need_gate[ns] = Gate::of(&self.need_lists[ns], keep);
+        self.need_gate.set(ns, Gate::of(&self.need_lists[ns], keep));
         self.offer_lists[os].offer(Entry { score, slot: n }, keep, &self.need_ids);
-        self.offer_gate[os] = Gate::of(&self.offer_lists[os], keep);
+        self.offer_gate
+            .set(os, Gate::of(&self.offer_lists[os], keep));
     }
 
     /// Recomputes the lists that fell below `top_k`, or everything if the corpus drifted.
@@ -533,14 +533,14 @@ impl Engine {
                 self.index_offer(o, true);
             }
         }
-        for (list, gate) in self.need_lists.iter_mut().zip(self.need_gate.iter_mut()) {
-            *list = TopList::default();
-            *gate = Gate::OPEN;
-        }
-        for (list, gate) in self.offer_lists.iter_mut().zip(self.offer_gate.iter_mut()) {
-            *list = TopList::default();
-            *gate = Gate::OPEN;
-        }
+        self.need_lists
+            .iter_mut()
+            .for_each(|l| *l = TopList::default());
+        self.offer_lists
+            .iter_mut()
+            .for_each(|l| *l = TopList::default());
+        self.need_gate.open_all();
+        self.offer_gate.open_all();
         // Every eligible pair is met once, from its need; offers' lists fill from there.
         for n in 0..self.needs.len() as u32 {
             if self.needs[n as usize].active {

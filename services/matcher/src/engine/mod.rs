@@ -116,6 +116,73 @@ pub(crate) struct Gate {
     pub complete: bool,
 }
 
+/// The gates of one side's lists: thresholds in one dense array, completeness in a bitset, so
+/// the hot loop reads four bytes per list it considers.
+#[derive(Debug, Default)]
+pub(crate) struct Gates {
+    thresholds: Vec<f32>,
+    complete: Vec<u64>,
+}
+
+impl Gates {
+    pub fn push(&mut self, gate: Gate) {
+        let i = self.thresholds.len();
+        self.thresholds.push(gate.threshold);
+        if i / 64 >= self.complete.len() {
+            self.complete.push(0);
+        }
+        self.set_complete(i, gate.complete);
+    }
+
+    #[inline]
+    pub fn threshold(&self, i: usize) -> f32 {
+        self.thresholds.get(i).copied().unwrap_or(f32::INFINITY)
+    }
+
+    #[inline]
+    pub fn is_complete(&self, i: usize) -> bool {
+        self.complete
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn set_complete(&mut self, i: usize, complete: bool) {
+        if let Some(w) = self.complete.get_mut(i / 64) {
+            if complete {
+                *w |= 1 << (i % 64);
+            } else {
+                *w &= !(1 << (i % 64));
+            }
+        }
+    }
+
+    pub fn get(&self, i: usize) -> Gate {
+        Gate {
+            threshold: self.threshold(i),
+            complete: self.is_complete(i),
+        }
+    }
+
+    pub fn set(&mut self, i: usize, gate: Gate) {
+        if let Some(t) = self.thresholds.get_mut(i) {
+            *t = gate.threshold;
+        }
+        self.set_complete(i, gate.complete);
+    }
+
+    pub fn mark_incomplete(&mut self, i: usize) {
+        self.set_complete(i, false);
+    }
+
+    /// Every gate open: what empty lists have.
+    pub fn open_all(&mut self) {
+        self.thresholds
+            .iter_mut()
+            .for_each(|t| *t = Gate::OPEN.threshold);
+        self.complete.iter_mut().for_each(|w| *w = u64::MAX);
+    }
+}
+
 impl Gate {
     pub const OPEN: Gate = Gate {
         threshold: f32::NEG_INFINITY,
@@ -173,8 +240,8 @@ pub struct Engine {
     /// Each offer's best needs.
     pub(crate) offer_lists: Vec<TopList>,
     /// Mirrors of the lists' gates, read in the hot loop.
-    pub(crate) need_gate: Vec<Gate>,
-    pub(crate) offer_gate: Vec<Gate>,
+    pub(crate) need_gate: Gates,
+    pub(crate) offer_gate: Gates,
     /// Needs by (theme, country).
     pub(crate) need_index: Postings<NeedCard>,
     /// Offers by (theme, area of their coverage).
@@ -213,8 +280,8 @@ impl Engine {
             offer_ids: Vec::new(),
             need_lists: Vec::new(),
             offer_lists: Vec::new(),
-            need_gate: Vec::new(),
-            offer_gate: Vec::new(),
+            need_gate: Gates::default(),
+            offer_gate: Gates::default(),
             need_index: Postings::new(t.themes.len(), t.geos.len()),
             offer_index: Postings::new(t.themes.len(), t.geos.len()),
             dismissed: HashSet::default(),
