@@ -199,6 +199,7 @@ impl<V: View> Foundation<V> {
                 .into_utoipa_app()
                 .service(api())
                 .into_app()
+                .wrap(from_fn(crate::extract::drop_empty_query_values))
                 .wrap(from_fn(move |req, next| {
                     crate::metrics::track(name, req, next)
                 }))

@@ -196,6 +196,27 @@ async fn invalid_and_unknown_fields_are_a_422_listing_the_fields() {
 }
 
 #[actix_web::test]
+async fn empty_query_values_mean_no_filter() {
+    let app = spawn_app().await;
+    app.post_need(
+        Some(&state("SN")),
+        &need_body("National CSIRT", "public"),
+        None,
+    )
+    .await;
+    let all = app.list(None, "").await;
+    let empty = app
+        .list(
+            None,
+            "country=&region=&status=&support_type=&language=&q=&limit=&cursor=",
+        )
+        .await;
+    assert_eq!(empty.status, 200, "{empty:?}");
+    assert_eq!(empty.body["total"], all.body["total"]);
+    assert_eq!(empty.body["total"], 1);
+}
+
+#[actix_web::test]
 async fn bad_list_queries_and_keys_are_400() {
     let app = spawn_app().await;
     for query in [
