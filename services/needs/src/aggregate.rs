@@ -25,6 +25,10 @@ impl Aggregate for Needs {
         stream_name(NeedId::from(id))
     }
 
+    fn entity(event: &Self::Event) -> Uuid {
+        event.need_id().as_uuid()
+    }
+
     fn id(state: &NeedState) -> Uuid {
         state.id.as_uuid()
     }

@@ -38,9 +38,9 @@ impl AppState {
     /// The need, if `actor` may see it (DESIGN §7); `None` looks the same as no such need.
     pub fn visible_need(&self, id: NeedId, actor: Option<&Actor>) -> Option<NeedState> {
         let view = self.needs.read();
-        let entry = view.get(id)?;
-        self.is_visible(&entry.need, actor)
-            .then(|| entry.need.clone())
+        let entry = view.get(id.as_uuid())?;
+        self.is_visible(&entry.state, actor)
+            .then(|| entry.state.clone())
     }
 
     /// Whether `actor` may see `need`.

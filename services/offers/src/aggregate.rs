@@ -25,6 +25,10 @@ impl Aggregate for Offers {
         stream_name(OfferId::from(id))
     }
 
+    fn entity(event: &Self::Event) -> Uuid {
+        event.offer_id().as_uuid()
+    }
+
     fn id(state: &OfferState) -> Uuid {
         state.id.as_uuid()
     }

@@ -33,6 +33,9 @@ impl AppState {
 
     /// The offer with this id (offers are public).
     pub fn offer(&self, id: OfferId) -> Option<OfferState> {
-        self.offers.read().get(id).map(|e| e.offer.clone())
+        self.offers
+            .read()
+            .get(id.as_uuid())
+            .map(|e| e.state.clone())
     }
 }

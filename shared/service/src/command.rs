@@ -42,6 +42,9 @@ pub trait Aggregate {
     fn stream(id: Uuid) -> String;
     /// The entity's id.
     fn id(state: &Self::State) -> Uuid;
+
+    /// The entity an event belongs to.
+    fn entity(event: &Self::Event) -> Uuid;
     /// Events applied so far (the stream version).
     fn version(state: &Self::State) -> u64;
     fn decide(

@@ -8,6 +8,8 @@
 //! - [`app`]: [`Foundation`], the startup of every store-owning service (bind, open, replay,
 //!   follow, serve); [`Common`], the parts every app carries (verifier, extractor configs with
 //!   the body limit, internal feed, health, problem default service); [`StartupError`].
+//! - [`entities`]: [`Entities`], the read model of a one-aggregate service (by id, in creation
+//!   order).
 //! - [`projection`]: [`Projection`], an in-memory read model of the service's own store with the
 //!   position it applied, for read-your-writes.
 //! - [`feed`]: the internal event feed `GET /internal/events` (long-poll) and `/internal/head`.
@@ -34,6 +36,7 @@
 pub mod app;
 pub mod command;
 pub mod config;
+pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod feed;
@@ -56,6 +59,7 @@ pub mod write;
 pub use app::{Common, Foundation, StartupError, open_store, shared};
 pub use command::{Aggregate, CommandRequest, Outcome, Writer, read_stream};
 pub use config::{FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig};
+pub use entities::{Entities, Entry};
 pub use error::{OnVersionConflict, domain_error, idempotency_key_reused, store_error};
 pub use extract::OptionalJson;
 pub use feed::{FeedPage, FeedState};

@@ -278,8 +278,8 @@ pub async fn list_needs(
         let view = state.needs.read();
         let matches = view
             .in_order()
-            .filter(|e| filters.admit(&e.need) && state.is_visible(&e.need, actor))
-            .map(|e| (e.created_at_position, e.need.clone()));
+            .filter(|e| filters.admit(&e.state) && state.is_visible(&e.state, actor))
+            .map(|e| (e.created_at_position, e.state.clone()));
         paginate(matches, page)
     };
     Ok(HttpResponse::Ok().json(NeedPage {

@@ -278,8 +278,8 @@ pub async fn list_offers(
         let view = state.offers.read();
         let matches = view
             .in_order()
-            .filter(|e| filters.admit(&e.offer))
-            .map(|e| (e.created_at_position, e.offer.clone()));
+            .filter(|e| filters.admit(&e.state))
+            .map(|e| (e.created_at_position, e.state.clone()));
         paginate(matches, page)
     };
     Ok(HttpResponse::Ok().json(OfferPage {
