@@ -57,12 +57,17 @@ pub trait Aggregate {
 
     /// Decodes a stored event of this aggregate.
     fn decode(event: &StoredEvent) -> Result<Self::Event, ApplyError> {
-        let payload = event
-            .payload_value()
-            .map_err(|e| ApplyError::new(event, e.to_string()))?;
-        Self::Event::from_stored(&event.event_type, event.schema_version, payload)
-            .map_err(|e| ApplyError::new(event, e.to_string()))
+        decode_event(event)
     }
+}
+
+/// Decodes a stored event as the domain event `E` (type name, schema version, payload).
+pub fn decode_event<E: DomainEvent>(event: &StoredEvent) -> Result<E, ApplyError> {
+    let payload = event
+        .payload_value()
+        .map_err(|e| ApplyError::new(event, e.to_string()))?;
+    E::from_stored(&event.event_type, event.schema_version, payload)
+        .map_err(|e| ApplyError::new(event, e.to_string()))
 }
 
 /// The state a command left the entity in.

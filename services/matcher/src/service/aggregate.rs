@@ -2,7 +2,6 @@
 //! `match-<need id>~<offer id>`, holding `capmatch_domain::partnership::MatchEvent`s.
 
 use capmatch_domain::actor::{Actor, Role};
-use capmatch_domain::event::DomainEvent;
 use capmatch_domain::ids::MatchId;
 use capmatch_domain::partnership::{MatchEvent, MatchState, evolve};
 use capmatch_eventstore::StoredEvent;
@@ -27,11 +26,7 @@ pub fn service_actor() -> Actor {
 
 /// Decodes a stored decision.
 pub fn decode(event: &StoredEvent) -> Result<MatchEvent, ApplyError> {
-    let payload = event
-        .payload_value()
-        .map_err(|e| ApplyError::new(event, e.to_string()))?;
-    MatchEvent::from_stored(&event.event_type, event.schema_version, payload)
-        .map_err(|e| ApplyError::new(event, e.to_string()))
+    capmatch_service::decode_event(event)
 }
 
 /// Folds a stream's stored decisions, oldest first.
