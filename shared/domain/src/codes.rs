@@ -252,9 +252,9 @@ string_serde!(CountryCode);
 
 impl PartialSchema for CountryCode {
     fn schema() -> RefOr<Schema> {
-        crate::schema::string(
+        crate::schema::code(
             "ISO 3166-1 alpha-2 country code, or XK (Kosovo).",
-            "^[A-Z]{2}$",
+            CountryCode::all().map(|c| c.as_str()),
             "GM",
         )
     }
@@ -330,7 +330,11 @@ string_serde!(RegionCode);
 
 impl PartialSchema for RegionCode {
     fn schema() -> RefOr<Schema> {
-        crate::schema::string("UN M49 region code; 001 is the world.", "^[0-9]{3}$", "011")
+        crate::schema::code(
+            "UN M49 region code; 001 is the world.",
+            RegionCode::all().map(|r| r.as_str()),
+            "011",
+        )
     }
 }
 impl ToSchema for RegionCode {}
@@ -396,9 +400,11 @@ string_serde!(Geo);
 
 impl PartialSchema for Geo {
     fn schema() -> RefOr<Schema> {
-        crate::schema::string(
+        crate::schema::code(
             "An ISO 3166-1 alpha-2 country code (or XK) or a UN M49 region code (001 is the world).",
-            "^([A-Z]{2}|[0-9]{3})$",
+            CountryCode::all()
+                .map(|c| c.as_str())
+                .chain(RegionCode::all().map(|r| r.as_str())),
             "011",
         )
     }
@@ -445,7 +451,11 @@ string_serde!(LanguageCode);
 
 impl PartialSchema for LanguageCode {
     fn schema() -> RefOr<Schema> {
-        crate::schema::string("ISO 639-1 language code.", "^[a-z]{2}$", "fr")
+        crate::schema::code(
+            "ISO 639-1 language code.",
+            LanguageCode::all().map(|l| l.as_str()),
+            "fr",
+        )
     }
 }
 impl ToSchema for LanguageCode {}

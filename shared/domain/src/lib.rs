@@ -24,7 +24,7 @@ pub mod ids;
 pub mod need;
 pub mod offer;
 pub mod partnership;
-mod schema;
+pub mod schema;
 pub mod taxonomy;
 mod validate;
 pub mod visibility;

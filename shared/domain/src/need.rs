@@ -140,8 +140,8 @@ impl NeedDetails {
     "languages_required": false,
     "beneficiary_type": "government",
     "delivery_modes": ["remote", "in_person"],
-    "start": "2026-01-01",
-    "end": "2026-12-31",
+    "start": "2027-01-01",
+    "end": "2030-12-31",
     "target_groups": ["women"],
     "visibility": "registered",
     "partners_wanted": 2,
@@ -149,37 +149,47 @@ impl NeedDetails {
 })))]
 pub struct NeedDraft {
     /// 5 to 200 characters.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::title)]
     pub title: Option<String>,
     /// 20 to 5000 characters.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::description)]
     pub description: Option<String>,
     /// Theme codes of the taxonomy; 1 to 20, no duplicates.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::themes)]
     pub themes: Option<Vec<String>>,
     /// Topic codes, each under one of `themes`; up to 20.
+    #[schema(schema_with = crate::schema::field::topics_or_null)]
     pub topics: Option<Vec<String>>,
     /// 1 to 20 support types.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::support_types)]
     pub support_types: Option<Vec<String>>,
     /// 1 to 20 ISO 639-1 codes.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::languages)]
     pub languages: Option<Vec<String>>,
     pub languages_required: Option<bool>,
     /// ISO 3166-1 alpha-2; only a coordinator posting on a state's behalf needs it.
+    #[schema(schema_with = crate::schema::field::country_or_null)]
     pub country: Option<String>,
+    #[schema(schema_with = crate::schema::field::beneficiary_type_or_null)]
     pub beneficiary_type: Option<String>,
+    #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]
     pub delivery_modes: Option<Vec<String>>,
     /// `YYYY-MM-DD`, not after `end`.
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub start: Option<String>,
     /// `YYYY-MM-DD`, not in the past.
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub end: Option<String>,
+    #[schema(schema_with = crate::schema::field::target_groups_or_null)]
     pub target_groups: Option<Vec<String>>,
+    #[schema(schema_with = crate::schema::field::visibility_or_null)]
     pub visibility: Option<String>,
     /// 1 to 50.
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
     #[schema(minimum = 1, maximum = 50)]
     pub partners_wanted: Option<i64>,
     /// Up to 500 characters.
+    #[schema(schema_with = crate::schema::field::budget_note_or_null)]
     pub budget_note: Option<String>,
 }
 
@@ -193,20 +203,22 @@ impl NeedDraft {
         owner: Option<CountryCode>,
         today: NaiveDate,
     ) -> Result<(CountryCode, NeedDetails), DomainError> {
+        // A state naming another country is not an invalid value but a thing it may not do.
+        if let (Some(owner), Some(given)) = (
+            owner,
+            self.country
+                .as_deref()
+                .and_then(|raw| raw.parse::<CountryCode>().ok()),
+        ) && given != owner
+        {
+            return Err(DomainError::Forbidden(
+                "a state posts needs for its own country only",
+            ));
+        }
         let mut c = Checker::default();
         let country = match (owner, self.country.as_deref()) {
             (Some(owner), None) => Some(owner),
-            (Some(owner), Some(raw)) => c.code::<CountryCode>("country", raw).filter(|given| {
-                let same = *given == owner;
-                if !same {
-                    c.push(
-                        "country",
-                        "country_mismatch",
-                        format!("a {owner} need cannot be for {given}"),
-                    );
-                }
-                same
-            }),
+            (Some(_), Some(raw)) => c.code::<CountryCode>("country", raw),
             (None, raw) => c
                 .required("country", &raw)
                 .and_then(|raw| c.code("country", raw)),
@@ -331,22 +343,30 @@ impl NeedDraft {
 })))]
 pub struct NeedPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::title_or_null)]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::description_or_null)]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::themes_or_null)]
     pub themes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::topics_or_null)]
     pub topics: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::support_types_or_null)]
     pub support_types: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::languages_or_null)]
     pub languages: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub languages_required: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::beneficiary_type_or_null)]
     pub beneficiary_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]
     pub delivery_modes: Option<Vec<String>>,
     /// `null` clears the start.
     #[serde(
@@ -354,7 +374,7 @@ pub struct NeedPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub start: Option<Option<String>>,
     /// `null` clears the end.
     #[serde(
@@ -362,13 +382,16 @@ pub struct NeedPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub end: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::target_groups_or_null)]
     pub target_groups: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::visibility_or_null)]
     pub visibility: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
     #[schema(minimum = 1, maximum = 50)]
     pub partners_wanted: Option<i64>,
     /// `null` clears the note.
@@ -377,7 +400,7 @@ pub struct NeedPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::field::budget_note_or_null)]
     pub budget_note: Option<Option<String>>,
 }
 

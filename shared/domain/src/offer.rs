@@ -153,8 +153,8 @@ impl OfferDetails {
     "coverage": ["002", "FJ"],
     "beneficiary_types": ["government"],
     "capacity": 3,
-    "start": "2026-01-01",
-    "end": "2027-06-30",
+    "start": "2027-01-01",
+    "end": "2030-06-30",
     "delivery_modes": ["remote"],
     "target_groups": ["women", "youth"],
     "funding": "self_funded",
@@ -162,40 +162,48 @@ impl OfferDetails {
 })))]
 pub struct OfferDraft {
     /// 5 to 200 characters.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::title)]
     pub title: Option<String>,
     /// 20 to 5000 characters.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::description)]
     pub description: Option<String>,
     /// 1 to 20 theme codes.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::themes)]
     pub themes: Option<Vec<String>>,
     /// Topic codes, each under one of `themes`; up to 20.
+    #[schema(schema_with = crate::schema::field::topics_or_null)]
     pub topics: Option<Vec<String>>,
     /// 1 to 20 support types.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::support_types)]
     pub support_types: Option<Vec<String>>,
     /// 1 to 20 ISO 639-1 codes.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::languages)]
     pub languages: Option<Vec<String>>,
     /// 1 to 20 country (`FR`) or M49 region (`011`, `001` for the world) codes.
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::coverage)]
     pub coverage: Option<Vec<String>>,
+    #[schema(schema_with = crate::schema::field::beneficiary_types_or_null)]
     pub beneficiary_types: Option<Vec<String>>,
     /// 1 to 1000.
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
     #[schema(minimum = 1, maximum = 1000)]
     pub capacity: Option<i64>,
     /// `YYYY-MM-DD`, not after `end`.
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub start: Option<String>,
     /// `YYYY-MM-DD`, not in the past.
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub end: Option<String>,
+    #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]
     pub delivery_modes: Option<Vec<String>>,
+    #[schema(schema_with = crate::schema::field::target_groups_or_null)]
     pub target_groups: Option<Vec<String>>,
-    #[schema(required = true)]
+    #[schema(required = true, schema_with = crate::schema::field::funding)]
     pub funding: Option<String>,
-    #[schema(required = true)]
+    #[schema(required = true, value_type = bool)]
     pub conditions_attached: Option<bool>,
     /// Up to 1000 characters; required exactly when `conditions_attached` is true.
+    #[schema(schema_with = crate::schema::field::conditions_or_null)]
     pub conditions: Option<String>,
 }
 
@@ -327,22 +335,31 @@ impl OfferDraft {
 })))]
 pub struct OfferPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::title_or_null)]
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::description_or_null)]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::themes_or_null)]
     pub themes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::topics_or_null)]
     pub topics: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::support_types_or_null)]
     pub support_types: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::languages_or_null)]
     pub languages: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::coverage_or_null)]
     pub coverage: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::beneficiary_types_or_null)]
     pub beneficiary_types: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::validate::whole_number")]
     #[schema(minimum = 1, maximum = 1000)]
     pub capacity: Option<i64>,
     /// `null` clears the start.
@@ -351,7 +368,7 @@ pub struct OfferPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub start: Option<Option<String>>,
     /// `null` clears the end.
     #[serde(
@@ -359,13 +376,16 @@ pub struct OfferPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::field::date_or_null)]
     pub end: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]
     pub delivery_modes: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::target_groups_or_null)]
     pub target_groups: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::schema::field::funding_or_null)]
     pub funding: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conditions_attached: Option<bool>,
@@ -375,7 +395,7 @@ pub struct OfferPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::schema::field::conditions_or_null)]
     pub conditions: Option<Option<String>>,
 }
 

@@ -1,7 +1,32 @@
-//! Hand-written OpenAPI schemas for the parsed newtypes, which travel as plain strings.
+//! Hand-written OpenAPI schemas: the parsed newtypes, which travel as plain strings, and the
+//! fields of the wire drafts and patches, which are raw on the Rust side (so every invalid value
+//! comes back as one field error in one 422) but must be described exactly in the document:
+//! which codes, how many, how long, which dates. What the document says is what the checker in
+//! [`crate::validate`] accepts, rule for rule; only rules across fields (start not after end, an
+//! end not in the past, topics under chosen themes, conditions when conditions are attached) are
+//! left to the field descriptions, because JSON Schema cannot state them.
 
+use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Ref, Schema, SchemaFormat, SchemaType,
+    Type,
+};
+
+use crate::codes::{
+    BeneficiaryType, CountryCode, DeliveryMode, Funding, Geo, LanguageCode, SupportType,
+    TargetGroup, Visibility,
+};
+use crate::taxonomy::{ThemeCode, TopicCode};
+use crate::validate::limits;
+
+/// The characters trimmed from both ends of a text before its length is checked: ASCII
+/// whitespace (space, tab, line feed, vertical tab, form feed, carriage return). One set, used
+/// by the checker and spelt out in the document's patterns, so both agree on every string.
+pub const TRIMMED: [char; 6] = [' ', '\t', '\n', '\u{0B}', '\u{0C}', '\r'];
+
+/// [`TRIMMED`] as a regular-expression class body (ECMA-262 and Python alike).
+const TRIMMED_CLASS: &str = r" \t\n\x0B\f\r";
 
 /// A `string` schema with a pattern and an example, for newtypes serialized as strings.
 pub(crate) fn string(description: &str, pattern: &str, example: &str) -> RefOr<Schema> {
@@ -11,4 +36,180 @@ pub(crate) fn string(description: &str, pattern: &str, example: &str) -> RefOr<S
         .pattern(Some(pattern))
         .examples([example])
         .into()
+}
+
+/// A `string` schema listing every accepted code.
+pub(crate) fn code<'a>(
+    description: &str,
+    values: impl IntoIterator<Item = &'a str>,
+    example: &str,
+) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(values))
+        .examples([example])
+        .into()
+}
+
+/// The pattern of a text whose trimmed length is at least `min` (`min` ≥ 2) characters.
+fn trimmed_at_least(min: usize) -> String {
+    let c = TRIMMED_CLASS;
+    format!("^[{c}]*[^{c}][\\s\\S]{{{},}}[^{c}][{c}]*$", min - 2)
+}
+
+fn required_text(min: usize, max: usize, nullable: bool) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(types(Type::String, nullable))
+        .min_length(Some(min))
+        .max_length(Some(max))
+        .pattern(Some(trimmed_at_least(min)))
+        .into()
+}
+
+fn optional_text(max: usize) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(types(Type::String, true))
+        .max_length(Some(max))
+        .into()
+}
+
+fn types(ty: Type, nullable: bool) -> SchemaType {
+    if nullable {
+        SchemaType::from_iter([ty, Type::Null])
+    } else {
+        SchemaType::new(ty)
+    }
+}
+
+/// A set of codes sent as a list: `min` to [`limits::LIST_MAX`] entries, no repeats.
+fn list<T: ToSchema>(min: usize, nullable: bool) -> RefOr<Schema> {
+    let mut array = ArrayBuilder::new()
+        .items(Ref::from_schema_name(T::name()))
+        .max_items(Some(limits::LIST_MAX))
+        .unique_items(true);
+    if min > 0 {
+        array = array.min_items(Some(min));
+    }
+    if nullable {
+        array = array.schema_type(types(Type::Array, true));
+    }
+    array.into()
+}
+
+/// One code, or `null`.
+fn code_or_null<T: ToSchema>() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(Ref::from_schema_name(T::name()))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
+}
+
+/// Wire-field schemas for `#[schema(schema_with = ...)]`. `*_or_null` variants are for optional
+/// fields, where `null` means absent (a draft) or unchanged (a patch).
+pub mod field {
+    use super::*;
+
+    pub fn title() -> RefOr<Schema> {
+        required_text(*limits::TITLE.start(), *limits::TITLE.end(), false)
+    }
+    pub fn title_or_null() -> RefOr<Schema> {
+        required_text(*limits::TITLE.start(), *limits::TITLE.end(), true)
+    }
+    pub fn description() -> RefOr<Schema> {
+        required_text(
+            *limits::DESCRIPTION.start(),
+            *limits::DESCRIPTION.end(),
+            false,
+        )
+    }
+    pub fn description_or_null() -> RefOr<Schema> {
+        required_text(
+            *limits::DESCRIPTION.start(),
+            *limits::DESCRIPTION.end(),
+            true,
+        )
+    }
+    pub fn budget_note_or_null() -> RefOr<Schema> {
+        optional_text(limits::BUDGET_NOTE_MAX)
+    }
+    pub fn conditions_or_null() -> RefOr<Schema> {
+        optional_text(limits::CONDITIONS_MAX)
+    }
+    /// An ISO 8601 calendar date, `2025-03-31`, or `null`.
+    pub fn date_or_null() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(types(Type::String, true))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .examples(["2030-12-31"])
+            .into()
+    }
+
+    pub fn themes() -> RefOr<Schema> {
+        list::<ThemeCode>(1, false)
+    }
+    pub fn themes_or_null() -> RefOr<Schema> {
+        list::<ThemeCode>(1, true)
+    }
+    pub fn topics_or_null() -> RefOr<Schema> {
+        list::<TopicCode>(0, true)
+    }
+    pub fn support_types() -> RefOr<Schema> {
+        list::<SupportType>(1, false)
+    }
+    pub fn support_types_or_null() -> RefOr<Schema> {
+        list::<SupportType>(1, true)
+    }
+    pub fn languages() -> RefOr<Schema> {
+        list::<LanguageCode>(1, false)
+    }
+    pub fn languages_or_null() -> RefOr<Schema> {
+        list::<LanguageCode>(1, true)
+    }
+    pub fn coverage() -> RefOr<Schema> {
+        list::<Geo>(1, false)
+    }
+    pub fn coverage_or_null() -> RefOr<Schema> {
+        list::<Geo>(1, true)
+    }
+    pub fn beneficiary_types_or_null() -> RefOr<Schema> {
+        list::<BeneficiaryType>(1, true)
+    }
+    pub fn delivery_modes_or_null() -> RefOr<Schema> {
+        list::<DeliveryMode>(1, true)
+    }
+    pub fn target_groups_or_null() -> RefOr<Schema> {
+        list::<TargetGroup>(0, true)
+    }
+
+    pub fn country_or_null() -> RefOr<Schema> {
+        code_or_null::<CountryCode>()
+    }
+    pub fn beneficiary_type_or_null() -> RefOr<Schema> {
+        code_or_null::<BeneficiaryType>()
+    }
+    pub fn visibility_or_null() -> RefOr<Schema> {
+        code_or_null::<Visibility>()
+    }
+    pub fn funding() -> RefOr<Schema> {
+        Ref::from_schema_name(Funding::name()).into()
+    }
+    pub fn funding_or_null() -> RefOr<Schema> {
+        code_or_null::<Funding>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trimmed_length_pattern_counts_what_the_checker_counts() {
+        assert_eq!(
+            trimmed_at_least(5),
+            r"^[ \t\n\x0B\f\r]*[^ \t\n\x0B\f\r][\s\S]{3,}[^ \t\n\x0B\f\r][ \t\n\x0B\f\r]*$"
+        );
+        assert_eq!(TRIMMED_CLASS.len(), 13);
+        assert_eq!(TRIMMED.len(), 6);
+    }
 }

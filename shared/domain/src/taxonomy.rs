@@ -143,9 +143,9 @@ string_serde!(ThemeCode);
 
 impl PartialSchema for ThemeCode {
     fn schema() -> RefOr<Schema> {
-        crate::schema::string(
+        crate::schema::code(
             "A theme code of the taxonomy.",
-            "^[a-z0-9_]+$",
+            ThemeCode::all().map(|t| t.as_str()),
             "cybercrime",
         )
     }
@@ -203,9 +203,9 @@ string_serde!(TopicCode);
 
 impl PartialSchema for TopicCode {
     fn schema() -> RefOr<Schema> {
-        crate::schema::string(
+        crate::schema::code(
             "A topic code of the taxonomy, `<theme>.<topic>`.",
-            "^[a-z0-9_]+\\.[a-z0-9_]+$",
+            TopicCode::all().map(|t| t.as_str()),
             "cybercrime.legislation",
         )
     }

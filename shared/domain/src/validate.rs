@@ -65,14 +65,15 @@ impl Checker {
         raw.as_ref()
     }
 
-    /// Trimmed text whose length in characters lies in `len`.
+    /// Text whose length in characters lies in `len`: at least the minimum once trimmed (of
+    /// [`crate::schema::TRIMMED`]), at most the maximum as sent. Stored trimmed.
     pub(crate) fn text(
         &mut self,
         field: &str,
         raw: &str,
         len: RangeInclusive<usize>,
     ) -> Option<String> {
-        let text = raw.trim();
+        let text = raw.trim_matches(crate::schema::TRIMMED);
         let count = text.chars().count();
         if count < *len.start() {
             let code = if count == 0 { "required" } else { "too_short" };
@@ -82,7 +83,7 @@ impl Checker {
                 format!("{field} must be at least {} characters", len.start()),
             );
             None
-        } else if count > *len.end() {
+        } else if raw.chars().count() > *len.end() {
             self.push(
                 field,
                 "too_long",
@@ -102,8 +103,17 @@ impl Checker {
         raw: Option<&str>,
         max: usize,
     ) -> Option<Option<String>> {
-        match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        match raw {
             None => Some(None),
+            Some(text) if text.chars().count() > max => {
+                self.push(
+                    field,
+                    "too_long",
+                    format!("{field} must be at most {max} characters"),
+                );
+                None
+            }
+            Some(text) if text.trim_matches(crate::schema::TRIMMED).is_empty() => Some(None),
             Some(text) => self.text(field, text, 1..=max).map(Some),
         }
     }
@@ -174,11 +184,19 @@ impl Checker {
 
     /// An optional ISO 8601 calendar date (`2025-03-31`). The outer `None` means invalid.
     pub(crate) fn date(&mut self, field: &str, raw: Option<&str>) -> Option<Option<NaiveDate>> {
+        // Exactly `YYYY-MM-DD` (RFC 3339 full-date): chrono alone would also take `2025-3-1`.
+        let shaped = |t: &str| {
+            t.len() == 10
+                && t.bytes().enumerate().all(|(i, b)| match i {
+                    4 | 7 => b == b'-',
+                    _ => b.is_ascii_digit(),
+                })
+        };
         match raw {
             None => Some(None),
             Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(date) => Some(Some(date)),
-                Err(_) => {
+                Ok(date) if shaped(text) => Some(Some(date)),
+                _ => {
                     self.push(
                         field,
                         "invalid_date",
@@ -296,4 +314,38 @@ where
     D: serde::Deserializer<'de>,
 {
     T::deserialize(d).map(Some)
+}
+
+/// An optional whole number as JSON Schema's `integer` has it: `3` and `3.0` alike (a JSON
+/// number with a zero fraction is an integer there). Beyond `i64` it saturates, so the range
+/// check reports it; a fraction, or anything not a number, is a type error.
+pub(crate) fn whole_number<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    use serde::de::{Error, Unexpected};
+
+    match Option::<serde_json::Number>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => {
+            if let Some(i) = n.as_i64() {
+                Ok(Some(i))
+            } else if n.as_u64().is_some() {
+                Ok(Some(i64::MAX))
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.is_finite() && f.fract() == 0.0 {
+                    // Saturating: out-of-range values become i64::MIN or i64::MAX.
+                    #[allow(clippy::cast_possible_truncation)]
+                    Ok(Some(f as i64))
+                } else {
+                    Err(D::Error::invalid_type(
+                        Unexpected::Float(f),
+                        &"a whole number",
+                    ))
+                }
+            }
+        }
+    }
 }

@@ -26,12 +26,17 @@ pub fn etag_header(version: u64) -> (header::HeaderName, HeaderValue) {
     (header::ETAG, etag(version))
 }
 
-/// Parses one entity tag holding a version number: `"3"` or `W/"3"` (surrounding spaces
-/// allowed). `*`, lists and anything else are `None`.
+/// Parses one entity tag holding a version number: `"3"` or `W/"3"`, or the bare `3`
+/// (surrounding spaces allowed). `*`, lists and anything else are `None`.
 pub fn parse_version_tag(value: &str) -> Option<u64> {
     let value = value.trim();
-    let value = value.strip_prefix("W/").unwrap_or(value);
-    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    // A bare number is taken as the tag it names: some clients drop the quotes.
+    let inner = if value.bytes().all(|b| b.is_ascii_digit()) {
+        value
+    } else {
+        let value = value.strip_prefix("W/").unwrap_or(value);
+        value.strip_prefix('"')?.strip_suffix('"')?
+    };
     if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -93,7 +98,8 @@ mod tests {
     fn version_tags_parse_strong_and_weak() {
         assert_eq!(parse_version_tag("\"3\""), Some(3));
         assert_eq!(parse_version_tag(" W/\"17\" "), Some(17));
-        assert_eq!(parse_version_tag("3"), None);
+        assert_eq!(parse_version_tag("3"), Some(3));
+        assert_eq!(parse_version_tag(""), None);
         assert_eq!(parse_version_tag("*"), None);
         assert_eq!(parse_version_tag("\"\""), None);
         assert_eq!(parse_version_tag("\"-1\""), None);

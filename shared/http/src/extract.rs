@@ -17,6 +17,7 @@
 //! JSON words, and the line/column suffix is dropped.
 
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
+use actix_web::http::header::HeaderValue;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::ApiError;
@@ -58,13 +59,99 @@ pub fn path_config() -> web::PathConfig {
 }
 
 /// Default service: 405 `method_not_allowed` when some route matches the path with another
-/// method, else 404 `not_found`.
+/// method (with `Allow` when the app carries an [`AllowedMethods`] table that knows the path),
+/// else 404 `not_found`.
 pub async fn default_service(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if req.resource_map().has_resource(req.path()) {
-        Err(ApiError::method_not_allowed(None))
+        let allow = req
+            .app_data::<web::Data<AllowedMethods>>()
+            .and_then(|table| table.allow(req.path()));
+        Err(ApiError::method_not_allowed(allow))
     } else {
         Err(ApiError::not_found())
     }
+}
+
+/// Which methods each route template accepts, so a 405 can carry `Allow` (RFC 9110 §15.5.6).
+/// Templates are paths whose `{name}` segments match any one segment: `/v1/needs/{id}`.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedMethods {
+    routes: Vec<(Vec<Segment>, HeaderValue)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Any,
+}
+
+impl AllowedMethods {
+    /// A table from `(template, methods)` pairs; methods are upper-cased and listed once each.
+    /// A template listed twice gets the union of its methods.
+    pub fn new<'a>(routes: impl IntoIterator<Item = (&'a str, Vec<String>)>) -> Self {
+        let mut merged: Vec<(Vec<Segment>, Vec<String>)> = Vec::new();
+        for (template, methods) in routes {
+            let segments = parse_template(template);
+            let slot = match merged.iter().position(|(s, _)| *s == segments) {
+                Some(i) => &mut merged[i].1,
+                None => {
+                    merged.push((segments, Vec::new()));
+                    let last = merged.len() - 1;
+                    &mut merged[last].1
+                }
+            };
+            for method in methods {
+                let method = method.to_ascii_uppercase();
+                if !slot.contains(&method) {
+                    slot.push(method);
+                }
+            }
+        }
+        let routes = merged
+            .into_iter()
+            .filter_map(|(segments, methods)| {
+                HeaderValue::from_str(&methods.join(", "))
+                    .ok()
+                    .map(|value| (segments, value))
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The `Allow` value for `path`: literal segments win over `{name}` ones, as in the router.
+    pub fn allow(&self, path: &str) -> Option<HeaderValue> {
+        let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        self.routes
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(s, p)| match s {
+                        Segment::Literal(l) => l == p,
+                        Segment::Any => !p.is_empty(),
+                    })
+            })
+            .max_by_key(|(segments, _)| {
+                segments
+                    .iter()
+                    .filter(|s| matches!(s, Segment::Literal(_)))
+                    .count()
+            })
+            .map(|(_, value)| value.clone())
+    }
+}
+
+fn parse_template(template: &str) -> Vec<Segment> {
+    template
+        .trim_end_matches('/')
+        .split('/')
+        .map(|s| {
+            if s.starts_with('{') && s.ends_with('}') {
+                Segment::Any
+            } else {
+                Segment::Literal(s.to_owned())
+            }
+        })
+        .collect()
 }
 
 /// Maps a JSON extractor failure; `limit` is quoted in the 413 detail.
@@ -230,6 +317,29 @@ fn is_presentable(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_lists_the_methods_of_the_most_specific_template() {
+        let table = AllowedMethods::new([
+            ("/v1/matches/{id}", vec!["get".to_owned()]),
+            ("/v1/matches/why", vec!["GET".to_owned()]),
+            ("/v1/needs", vec!["GET".to_owned()]),
+            ("/v1/needs", vec!["POST".to_owned(), "GET".to_owned()]),
+            ("/v1/needs/{id}", vec!["GET".to_owned(), "PATCH".to_owned()]),
+        ]);
+        let allow = |path: &str| {
+            table
+                .allow(path)
+                .map(|v| v.to_str().unwrap_or("").to_owned())
+        };
+        assert_eq!(allow("/v1/needs").as_deref(), Some("GET, POST"));
+        assert_eq!(allow("/v1/needs/").as_deref(), Some("GET, POST"));
+        assert_eq!(allow("/v1/needs/abc").as_deref(), Some("GET, PATCH"));
+        assert_eq!(allow("/v1/matches/why").as_deref(), Some("GET"));
+        assert_eq!(allow("/v1/matches/x~y").as_deref(), Some("GET"));
+        assert_eq!(allow("/v1/needs/abc/history"), None);
+        assert_eq!(allow("/v2/needs"), None);
+    }
 
     #[test]
     fn unknown_field_names_the_field_and_not_the_alternatives() {

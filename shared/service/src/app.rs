@@ -14,6 +14,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use capmatch_auth::{AuthConfig, AuthConfigError, Verifier};
 use capmatch_eventstore::{EventStore, Options};
+use capmatch_http::AllowedMethods;
 use capmatch_http::extract::default_service;
 use capmatch_http::{json_config_with_limit, path_config, query_config};
 use utoipa_actix_web::AppExt;
@@ -182,6 +183,7 @@ impl<V: View> Foundation<V> {
             ..
         } = self;
         let (state, state_arc) = shared(state);
+        let allowed = web::Data::new(allowed_methods(api));
         let common = Common {
             verifier: web::Data::new(verifier),
             health: web::Data::new(health),
@@ -196,10 +198,10 @@ impl<V: View> Foundation<V> {
             App::new()
                 .configure(|cfg| common.configure(cfg))
                 .app_data(state.clone())
+                .app_data(allowed.clone())
                 .into_utoipa_app()
                 .service(api())
                 .into_app()
-                .wrap(from_fn(crate::extract::drop_empty_query_values))
                 .wrap(from_fn(move |req, next| {
                     crate::metrics::track(name, req, next)
                 }))
@@ -207,4 +209,55 @@ impl<V: View> Foundation<V> {
         })
         .map_err(StartupError::Server)
     }
+}
+
+/// The methods of every route: the documented `/v1` ones from `api`'s own document, and the
+/// kit's read-only endpoints. A wrong method gets 405 with this `Allow`.
+fn allowed_methods<T>(api: fn() -> Scope<T>) -> AllowedMethods
+where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static,
+{
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .service(api())
+        .split_for_parts();
+    let documented: Vec<(String, Vec<String>)> = doc
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| (path.clone(), item_methods(item)))
+        .collect();
+    let fixed = [
+        "/livez",
+        "/readyz",
+        "/metrics",
+        "/internal/events",
+        "/internal/head",
+    ];
+    AllowedMethods::new(
+        documented
+            .iter()
+            .map(|(path, methods)| (path.as_str(), methods.clone()))
+            .chain(fixed.into_iter().map(|path| (path, vec!["GET".to_owned()]))),
+    )
+}
+
+fn item_methods(item: &utoipa::openapi::PathItem) -> Vec<String> {
+    [
+        ("GET", item.get.is_some()),
+        ("POST", item.post.is_some()),
+        ("PUT", item.put.is_some()),
+        ("PATCH", item.patch.is_some()),
+        ("DELETE", item.delete.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| *present)
+    .map(|(method, _)| method.to_owned())
+    .collect()
 }

@@ -39,36 +39,3 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
         Box::pin(async move { json.await.map(|body| Self(body.into_inner())) })
     }
 }
-
-/// Empty query values (`?country=&cursor=`) mean "not given": this middleware drops them before
-/// any query is parsed, so every list of every service treats an empty filter as no filter
-/// rather than as an invalid one.
-pub async fn drop_empty_query_values(
-    mut req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let rewritten = req.uri().query().and_then(|query| {
-        let kept: Vec<&str> = query
-            .split('&')
-            .filter(|pair| {
-                pair.split_once('=')
-                    .is_some_and(|(_, value)| !value.is_empty())
-            })
-            .collect();
-        let original = query.split('&').count();
-        if kept.len() == original {
-            return None;
-        }
-        let path = req.uri().path();
-        let text = if kept.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{}", kept.join("&"))
-        };
-        text.parse::<actix_web::http::Uri>().ok()
-    });
-    if let Some(uri) = rewritten {
-        req.head_mut().uri = uri;
-    }
-    next.call(req).await
-}

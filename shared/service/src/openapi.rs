@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use capmatch_http::{FieldError, PROBLEM_JSON, Problem};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
@@ -115,6 +116,71 @@ pub mod problems {
         /// 503: a dependency (the event store) is down.
         Unavailable => ("503", "A dependency is unavailable (`unavailable`); retry later."),
     }
+}
+
+/// `If-Match` as [`capmatch_http::IfMatch`] reads it: `*`, or one version tag (`"3"`, `W/"3"`,
+/// or the bare `3`).
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,19}"|[0-9]{1,19})$"#;
+/// `Idempotency-Key` as [`crate::idempotency`] reads it: 1 to 200 printable ASCII characters,
+/// not starting or ending with a space (HTTP strips those).
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]([ -~]{0,198}[!-~])?$";
+
+/// Describes the protocol parameters every service reads the same way, in every operation of
+/// `doc` that has them, from the parsers' own rules: `If-Match`, `Idempotency-Key`, and the
+/// pagination `cursor` and `limit`. Call it on a service's finished document.
+pub fn describe_protocol_parameters(doc: &mut OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else {
+                    continue;
+                };
+                let schema = match (&parameter.parameter_in, parameter.name.as_str()) {
+                    (ParameterIn::Header, "If-Match") => string_schema(IF_MATCH_PATTERN, 23),
+                    (ParameterIn::Header, "Idempotency-Key") => {
+                        string_schema(IDEMPOTENCY_KEY_PATTERN, 200)
+                    }
+                    (ParameterIn::Query, "cursor") => {
+                        string_schema(crate::pagination::CURSOR_PATTERN, 19)
+                    }
+                    (ParameterIn::Query, "limit") => ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1))
+                        .maximum(Some(crate::pagination::MAX_LIMIT))
+                        .into(),
+                    _ => continue,
+                };
+                parameter.schema = Some(schema);
+            }
+        }
+    }
+}
+
+/// Adds `T`'s schema to the components of `doc`, for a type only parameters refer to (utoipa
+/// collects the schemas of bodies and responses, not of parameters).
+pub fn add_schema<T: utoipa::ToSchema>(doc: &mut OpenApi) {
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(T::name().into_owned(), T::schema());
+}
+
+fn string_schema(pattern: &str, max_length: usize) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .min_length(Some(1))
+        .max_length(Some(max_length))
+        .into()
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! Cursor pagination for list endpoints: `limit` (default 20, 1..=100) and an opaque `cursor`
-//! naming the position after which the next page starts. Lists are in a stable order (creation
-//! order), keyed by a `u64` that only grows (the creating event's global position).
+//! Cursor pagination for list endpoints: `limit` (default 20, 1..=100) and a `cursor` naming
+//! the position after which the next page starts. Lists are in a stable order (creation order),
+//! keyed by a `u64` that only grows (the creating event's global position).
+//!
+//! A cursor is that key in decimal, 1 to 19 digits ([`CURSOR_PATTERN`]): every string of that
+//! shape is a valid cursor (a page after that position, possibly empty), so the API document can
+//! say exactly which cursors are accepted. Clients should still treat it as opaque.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use capmatch_http::{ApiError, FieldError};
 
 /// Items per page when the caller does not say.
@@ -11,7 +13,9 @@ pub const DEFAULT_LIMIT: i64 = 20;
 /// Most items per page.
 pub const MAX_LIMIT: i64 = 100;
 
-const CURSOR_PREFIX: &str = "c1:";
+/// Every cursor matches this, and every match is a cursor (19 digits always fit a `u64`).
+pub const CURSOR_PATTERN: &str = "^[0-9]{1,19}$";
+const CURSOR_MAX_DIGITS: usize = 19;
 
 /// Where a page starts and how long it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +45,7 @@ impl PageRequest {
                     errors.push(FieldError::new(
                         "query.cursor",
                         "invalid_cursor",
-                        "not a cursor returned by this list",
+                        "a cursor is 1 to 19 digits, as returned in next_cursor",
                     ));
                 }
                 decoded
@@ -58,19 +62,17 @@ impl PageRequest {
     }
 }
 
-/// The opaque cursor for "after `key`".
+/// The cursor for "after `key`".
 pub fn encode_cursor(key: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{key}"))
+    key.to_string()
 }
 
 fn decode_cursor(cursor: &str) -> Option<u64> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).ok()?;
-    let text = std::str::from_utf8(&bytes).ok()?;
-    let digits = text.strip_prefix(CURSOR_PREFIX)?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits_only = cursor.bytes().all(|b| b.is_ascii_digit());
+    if cursor.is_empty() || cursor.len() > CURSOR_MAX_DIGITS || !digits_only {
         return None;
     }
-    digits.parse().ok()
+    cursor.parse().ok()
 }
 
 /// One page cut from items already filtered and in key order, with the total count.
@@ -118,8 +120,14 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         let c = encode_cursor(42);
         assert_eq!(decode_cursor(&c), Some(42));
-        assert_eq!(decode_cursor("42"), None);
-        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("c1:-1")), None);
+        assert_eq!(decode_cursor("0042"), Some(42));
+        assert_eq!(
+            decode_cursor("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for garbage in ["", "-1", "+1", " 1", "1e3", "4x", "18446744073709551615"] {
+            assert_eq!(decode_cursor(garbage), None, "{garbage:?}");
+        }
         assert!(PageRequest::parse(None, Some("nope")).is_err());
     }
 

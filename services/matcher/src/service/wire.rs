@@ -306,10 +306,13 @@ pub struct QueueQuery {
     /// A match status. Without it the queue lists every decided match; `suggested` lists the
     /// suggested pairs no one has decided on yet.
     #[param(example = "introduced")]
+    #[param(value_type = Option<MatchStatus>)]
     pub status: Option<String>,
     /// A theme code the need names.
+    #[param(value_type = Option<capmatch_domain::taxonomy::ThemeCode>)]
     pub theme: Option<String>,
     /// ISO 3166-1 alpha-2: matches of needs of this country.
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// `true`: only stale matches; `false`: only matches that are not stale.
     pub stale: Option<bool>,

@@ -38,10 +38,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
          Restricted needs are visible only to the owning state, coordinators and introduced \
          providers; to anyone else they do not exist.",
     );
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(base)
         .service(api())
         .split_for_parts();
+    capmatch_service::openapi::describe_protocol_parameters(&mut doc);
+    capmatch_service::openapi::add_schema::<capmatch_domain::codes::RegionCode>(&mut doc);
     doc
 }

@@ -64,20 +64,27 @@ pub struct NeedHistory {
 pub struct NeedListQuery {
     /// A theme code: needs that name this theme.
     #[param(example = "cybercrime")]
+    #[param(value_type = Option<ThemeCode>)]
     pub theme: Option<String>,
     /// ISO 3166-1 alpha-2: needs of this country.
     #[param(example = "SN")]
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// UN M49 region: needs of any country in it.
     #[param(example = "002")]
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
     /// `open`, `fulfilled` or `withdrawn`.
+    #[param(value_type = Option<NeedStatus>)]
     pub status: Option<String>,
     /// A support type the need asks for.
+    #[param(value_type = Option<SupportType>)]
     pub support_type: Option<String>,
     /// ISO 639-1: needs that accept this language.
+    #[param(value_type = Option<LanguageCode>)]
     pub language: Option<String>,
     /// Free text, case-insensitive, matched in the title and description.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -167,8 +174,9 @@ fn parse_code<T: FromStr>(
 
 /// The free-text filter, lower-cased; blank means no filter.
 fn parse_text(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
-    let text = raw?.trim().to_lowercase();
-    if text.chars().count() > MAX_QUERY_TEXT {
+    let raw = raw?;
+    let text = raw.trim().to_lowercase();
+    if raw.chars().count() > MAX_QUERY_TEXT {
         errors.push(FieldError::new(
             "query.q",
             "too_long",

@@ -37,10 +37,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
          audit. Offers are public; only the offering organisation and coordinators change them \
          or read their history.",
     );
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(base)
         .service(api())
         .split_for_parts();
+    capmatch_service::openapi::describe_protocol_parameters(&mut doc);
+    capmatch_service::openapi::add_schema::<capmatch_domain::codes::RegionCode>(&mut doc);
     doc
 }

@@ -66,21 +66,28 @@ pub struct OfferHistory {
 pub struct OfferListQuery {
     /// A theme code: offers that name this theme.
     #[param(example = "cybercrime")]
+    #[param(value_type = Option<ThemeCode>)]
     pub theme: Option<String>,
     /// ISO 3166-1 alpha-2: offers that serve this country, directly or through a region or
     /// the world.
     #[param(example = "SN")]
+    #[param(value_type = Option<CountryCode>)]
     pub country: Option<String>,
     /// UN M49 region: offers that serve some country of it.
     #[param(example = "002")]
+    #[param(value_type = Option<RegionCode>)]
     pub region: Option<String>,
     /// `open`, `paused` or `withdrawn`.
+    #[param(value_type = Option<OfferStatus>)]
     pub status: Option<String>,
     /// A support type the offer provides.
+    #[param(value_type = Option<SupportType>)]
     pub support_type: Option<String>,
     /// ISO 639-1: offers delivered in this language.
+    #[param(value_type = Option<LanguageCode>)]
     pub language: Option<String>,
     /// Free text, case-insensitive, matched in the title and description.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -172,8 +179,9 @@ fn parse_code<T: FromStr>(
 
 /// The free-text filter, lower-cased; blank means no filter.
 fn parse_text(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
-    let text = raw?.trim().to_lowercase();
-    if text.chars().count() > MAX_QUERY_TEXT {
+    let raw = raw?;
+    let text = raw.trim().to_lowercase();
+    if raw.chars().count() > MAX_QUERY_TEXT {
         errors.push(FieldError::new(
             "query.q",
             "too_long",

@@ -282,6 +282,64 @@ fn a_topic_requires_its_theme_to_be_selected() {
 }
 
 #[test]
+fn text_limits_count_as_the_document_states_them() {
+    // The maximum counts the text as sent; the minimum counts it without surrounding ASCII
+    // whitespace; other whitespace (a no-break space) is content.
+    for (title, ok) in [
+        (format!("  {}", "a".repeat(199)), false),
+        (format!(" {} ", "a".repeat(198)), true),
+        ("\u{a0}abc\u{a0}".to_owned(), true),
+        ("\t\u{0B}abcd\u{0C}\r\n".to_owned(), false),
+    ] {
+        let draft = NeedDraft {
+            title: Some(title.clone()),
+            ..need_draft()
+        };
+        assert_eq!(
+            need_run(&[], post(draft), &state("GM")).is_ok(),
+            ok,
+            "{title:?}"
+        );
+    }
+}
+
+#[test]
+fn dates_are_exactly_year_month_day() {
+    for date in [
+        "2030-1-01",
+        "2030-01-1",
+        "+2030-01-01",
+        "2030-01-01T00:00:00Z",
+        " 2030-01-01",
+    ] {
+        let draft = NeedDraft {
+            end: Some(date.to_owned()),
+            ..need_draft()
+        };
+        assert_eq!(
+            post_errors(draft),
+            [("end".to_owned(), "invalid_date")],
+            "{date}"
+        );
+    }
+}
+
+#[test]
+fn whole_numbers_may_be_written_with_a_zero_fraction() {
+    let parse = |n: &str| {
+        serde_json::from_str::<NeedDraft>(&format!(r#"{{"partners_wanted": {n}}}"#))
+            .map(|d| d.partners_wanted)
+    };
+    assert_eq!(parse("3").ok(), Some(Some(3)));
+    assert_eq!(parse("3.0").ok(), Some(Some(3)));
+    assert_eq!(parse("null").ok(), Some(None));
+    assert_eq!(parse("1e3").ok(), Some(Some(1000)));
+    assert_eq!(parse("99999999999999999999").ok(), Some(Some(i64::MAX)));
+    assert!(parse("2.5").is_err());
+    assert!(parse("\"3\"").is_err());
+}
+
+#[test]
 fn partners_wanted_must_be_between_1_and_50() {
     for (n, ok) in [(0, false), (1, true), (50, true), (51, false), (-3, false)] {
         let draft = NeedDraft {

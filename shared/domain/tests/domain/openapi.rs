@@ -64,11 +64,51 @@ fn drafts_document_their_required_fields() {
 }
 
 #[test]
-fn codes_are_documented_as_patterned_strings() {
-    let country = schema_of::<CountryCode>();
-    assert_eq!(country["type"], "string");
-    assert_eq!(country["pattern"], "^[A-Z]{2}$");
-    assert_eq!(schema_of::<Geo>()["type"], "string");
+fn codes_are_documented_as_exactly_the_codes_the_parsers_accept() {
+    use capmatch_domain::codes::{LanguageCode, RegionCode};
+    use capmatch_domain::taxonomy::{ThemeCode, TopicCode};
+    fn listed(schema: &Value) -> Vec<String> {
+        assert_eq!(schema["type"], "string", "{schema}");
+        schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .map(|v| v.as_str().expect("a string").to_owned())
+            .collect()
+    }
+    fn all<T: ToString>(codes: impl Iterator<Item = T>) -> Vec<String> {
+        codes.map(|c| c.to_string()).collect()
+    }
+    assert_eq!(listed(&schema_of::<CountryCode>()), all(CountryCode::all()));
+    assert_eq!(listed(&schema_of::<RegionCode>()), all(RegionCode::all()));
+    assert_eq!(
+        listed(&schema_of::<LanguageCode>()),
+        all(LanguageCode::all())
+    );
+    assert_eq!(listed(&schema_of::<ThemeCode>()), all(ThemeCode::all()));
+    assert_eq!(listed(&schema_of::<TopicCode>()), all(TopicCode::all()));
+    let geo = listed(&schema_of::<Geo>());
+    assert_eq!(
+        geo.len(),
+        CountryCode::all().count() + RegionCode::all().count()
+    );
+    for code in geo {
+        assert!(code.parse::<Geo>().is_ok(), "{code}");
+    }
+}
+
+#[test]
+fn draft_fields_are_documented_with_their_limits() {
+    let need = schema_of::<NeedDraft>();
+    let props = &need["properties"];
+    assert_eq!(props["title"]["type"], "string");
+    assert_eq!(props["title"]["minLength"], 5);
+    assert_eq!(props["title"]["maxLength"], 200);
+    assert_eq!(props["themes"]["type"], "array");
+    assert_eq!(props["themes"]["minItems"], 1);
+    assert_eq!(props["themes"]["maxItems"], 20);
+    assert_eq!(props["themes"]["uniqueItems"], true);
+    assert_eq!(props["start"]["format"], "date");
 }
 
 #[test]

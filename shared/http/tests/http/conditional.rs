@@ -14,7 +14,7 @@ async fn a_patch_without_if_match_is_a_428() {
 
 #[actix_web::test]
 async fn an_unparsable_if_match_is_a_400() {
-    for bad in ["3", "", "**", "\"three\"", "\"1\", \"2\""] {
+    for bad in ["3x", "", "**", "\"three\"", "\"1\", \"2\"", "W/3"] {
         let reply = call(
             TestRequest::patch()
                 .uri(ITEM)

@@ -52,10 +52,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
          complete); why a pair is or is not suggested; the capacity-aware plan; and public \
          statistics that leave restricted needs out.",
     );
-    let (_, doc) = App::new()
+    let (_, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(base)
         .service(api())
         .split_for_parts();
+    capmatch_service::openapi::describe_protocol_parameters(&mut doc);
     doc
 }
