@@ -175,10 +175,10 @@ pub struct NeedDraft {
     #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]
     pub delivery_modes: Option<Vec<String>>,
     /// `YYYY-MM-DD`, not after `end`.
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::start_or_null)]
     pub start: Option<String>,
     /// `YYYY-MM-DD`, not in the past.
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::end_or_null)]
     pub end: Option<String>,
     #[schema(schema_with = crate::schema::field::target_groups_or_null)]
     pub target_groups: Option<Vec<String>>,
@@ -374,7 +374,7 @@ pub struct NeedPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::start_or_null)]
     pub start: Option<Option<String>>,
     /// `null` clears the end.
     #[serde(
@@ -382,7 +382,7 @@ pub struct NeedPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::end_or_null)]
     pub end: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = crate::schema::field::target_groups_or_null)]

@@ -189,10 +189,10 @@ pub struct OfferDraft {
     #[schema(minimum = 1, maximum = 1000)]
     pub capacity: Option<i64>,
     /// `YYYY-MM-DD`, not after `end`.
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::start_or_null)]
     pub start: Option<String>,
     /// `YYYY-MM-DD`, not in the past.
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::end_or_null)]
     pub end: Option<String>,
     #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]
     pub delivery_modes: Option<Vec<String>>,
@@ -368,7 +368,7 @@ pub struct OfferPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::start_or_null)]
     pub start: Option<Option<String>>,
     /// `null` clears the end.
     #[serde(
@@ -376,7 +376,7 @@ pub struct OfferPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(schema_with = crate::schema::field::date_or_null)]
+    #[schema(schema_with = crate::schema::field::end_or_null)]
     pub end: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = crate::schema::field::delivery_modes_or_null)]

@@ -105,85 +105,136 @@ fn code_or_null<T: ToSchema>() -> RefOr<Schema> {
         .into()
 }
 
-/// Wire-field schemas for `#[schema(schema_with = ...)]`. `*_or_null` variants are for optional
-/// fields, where `null` means absent (a draft) or unchanged (a patch).
+/// Wire-field schemas for `#[schema(schema_with = ...)]`, each with its description (utoipa
+/// takes nothing else from a field that has `schema_with`). `*_or_null` variants are for
+/// optional fields, where `null` means absent (a draft) or unchanged (a patch).
 pub mod field {
     use super::*;
 
+    fn described(schema: RefOr<Schema>, description: &str) -> RefOr<Schema> {
+        match schema {
+            RefOr::T(Schema::Object(mut o)) => {
+                o.description = Some(description.to_owned());
+                RefOr::T(Schema::Object(o))
+            }
+            RefOr::T(Schema::Array(mut a)) => {
+                a.description = Some(description.to_owned());
+                RefOr::T(Schema::Array(a))
+            }
+            RefOr::T(Schema::OneOf(mut o)) => {
+                o.description = Some(description.to_owned());
+                RefOr::T(Schema::OneOf(o))
+            }
+            other => other,
+        }
+    }
+
+    const TITLE: &str = "5 to 200 characters; surrounding whitespace does not count.";
+    const DESCRIPTION: &str = "20 to 5000 characters; surrounding whitespace does not count.";
+    const THEMES: &str = "Theme codes of the taxonomy; 1 to 20, no repeats.";
+    const TOPICS: &str = "Topic codes of the taxonomy, up to 20, no repeats. Each topic's theme \
+                          (the part before the dot) must be among `themes`.";
+    const SUPPORT_TYPES: &str = "1 to 20 support types, no repeats.";
+    const LANGUAGES: &str = "1 to 20 ISO 639-1 codes, no repeats.";
+    const COVERAGE: &str = "1 to 20 country (`FR`) or UN M49 region (`011`; `001` is the \
+                            world) codes, no repeats.";
+    const START: &str = "First day, `YYYY-MM-DD`; not after `end`.";
+    const END: &str = "Last day, `YYYY-MM-DD`; not before `start`, and not already past \
+                       when set.";
+
     pub fn title() -> RefOr<Schema> {
-        required_text(*limits::TITLE.start(), *limits::TITLE.end(), false)
+        let len = limits::TITLE;
+        described(required_text(*len.start(), *len.end(), false), TITLE)
     }
     pub fn title_or_null() -> RefOr<Schema> {
-        required_text(*limits::TITLE.start(), *limits::TITLE.end(), true)
+        let len = limits::TITLE;
+        described(required_text(*len.start(), *len.end(), true), TITLE)
     }
     pub fn description() -> RefOr<Schema> {
-        required_text(
-            *limits::DESCRIPTION.start(),
-            *limits::DESCRIPTION.end(),
-            false,
-        )
+        let len = limits::DESCRIPTION;
+        described(required_text(*len.start(), *len.end(), false), DESCRIPTION)
     }
     pub fn description_or_null() -> RefOr<Schema> {
-        required_text(
-            *limits::DESCRIPTION.start(),
-            *limits::DESCRIPTION.end(),
-            true,
-        )
+        let len = limits::DESCRIPTION;
+        described(required_text(*len.start(), *len.end(), true), DESCRIPTION)
     }
     pub fn budget_note_or_null() -> RefOr<Schema> {
-        optional_text(limits::BUDGET_NOTE_MAX)
+        described(
+            optional_text(limits::BUDGET_NOTE_MAX),
+            "Up to 500 characters; blank means none.",
+        )
     }
     pub fn conditions_or_null() -> RefOr<Schema> {
-        optional_text(limits::CONDITIONS_MAX)
+        described(
+            optional_text(limits::CONDITIONS_MAX),
+            "Up to 1000 characters; required, not blank, exactly when `conditions_attached` \
+             is true.",
+        )
     }
-    /// An ISO 8601 calendar date, `2025-03-31`, or `null`.
-    pub fn date_or_null() -> RefOr<Schema> {
+    fn date_or_null(description: &str) -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(types(Type::String, true))
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .description(Some(description))
             .examples(["2030-12-31"])
             .into()
     }
+    pub fn start_or_null() -> RefOr<Schema> {
+        date_or_null(START)
+    }
+    pub fn end_or_null() -> RefOr<Schema> {
+        date_or_null(END)
+    }
 
     pub fn themes() -> RefOr<Schema> {
-        list::<ThemeCode>(1, false)
+        described(list::<ThemeCode>(1, false), THEMES)
     }
     pub fn themes_or_null() -> RefOr<Schema> {
-        list::<ThemeCode>(1, true)
+        described(list::<ThemeCode>(1, true), THEMES)
     }
     pub fn topics_or_null() -> RefOr<Schema> {
-        list::<TopicCode>(0, true)
+        described(list::<TopicCode>(0, true), TOPICS)
     }
     pub fn support_types() -> RefOr<Schema> {
-        list::<SupportType>(1, false)
+        described(list::<SupportType>(1, false), SUPPORT_TYPES)
     }
     pub fn support_types_or_null() -> RefOr<Schema> {
-        list::<SupportType>(1, true)
+        described(list::<SupportType>(1, true), SUPPORT_TYPES)
     }
     pub fn languages() -> RefOr<Schema> {
-        list::<LanguageCode>(1, false)
+        described(list::<LanguageCode>(1, false), LANGUAGES)
     }
     pub fn languages_or_null() -> RefOr<Schema> {
-        list::<LanguageCode>(1, true)
+        described(list::<LanguageCode>(1, true), LANGUAGES)
     }
     pub fn coverage() -> RefOr<Schema> {
-        list::<Geo>(1, false)
+        described(list::<Geo>(1, false), COVERAGE)
     }
     pub fn coverage_or_null() -> RefOr<Schema> {
-        list::<Geo>(1, true)
+        described(list::<Geo>(1, true), COVERAGE)
     }
     pub fn beneficiary_types_or_null() -> RefOr<Schema> {
-        list::<BeneficiaryType>(1, true)
+        described(
+            list::<BeneficiaryType>(1, true),
+            "1 to 20 beneficiary types, no repeats.",
+        )
     }
     pub fn delivery_modes_or_null() -> RefOr<Schema> {
-        list::<DeliveryMode>(1, true)
+        described(
+            list::<DeliveryMode>(1, true),
+            "1 or 2 delivery modes, no repeats.",
+        )
     }
     pub fn target_groups_or_null() -> RefOr<Schema> {
-        list::<TargetGroup>(0, true)
+        described(list::<TargetGroup>(0, true), "Target groups, no repeats.")
     }
 
     pub fn country_or_null() -> RefOr<Schema> {
-        code_or_null::<CountryCode>()
+        described(
+            code_or_null::<CountryCode>(),
+            "The need's country. A state's comes from its token (naming another is 403); a \
+             coordinator posting on a state's behalf must give it.",
+        )
     }
     pub fn beneficiary_type_or_null() -> RefOr<Schema> {
         code_or_null::<BeneficiaryType>()
