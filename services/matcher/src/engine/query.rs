@@ -173,6 +173,27 @@ impl Engine {
             .collect())
     }
 
+    /// The offer's best needs that pass `keep_need`, best first: at most `min(k, top_k)`,
+    /// drawn from the whole kept list (`keep` entries), so needs the caller may not see do not
+    /// shorten the list as long as the slack lasts. Ranks count only the needs kept.
+    pub fn suggestions_for_offer_where(
+        &self,
+        offer: OfferId,
+        k: usize,
+        mut keep_need: impl FnMut(NeedId) -> bool,
+    ) -> Result<Vec<Suggestion>, EngineError> {
+        let o = self.offer_of(offer)?;
+        let list = &self.offer_lists[o as usize];
+        Ok(list
+            .entries
+            .iter()
+            .filter(|e| keep_need(self.needs[e.slot as usize].id))
+            .take(k.min(self.cfg.top_k))
+            .enumerate()
+            .map(|(rank, e)| self.suggestion(e.slot, o, rank))
+            .collect())
+    }
+
     /// Every hard rule the pair breaks, as bits.
     fn failed_rules(&self, n: u32, o: u32) -> u16 {
         let (nr, or) = (&self.needs[n as usize], &self.offers[o as usize]);

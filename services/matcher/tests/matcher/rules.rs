@@ -197,3 +197,39 @@ fn every_failing_rule_is_reported() {
     );
     assert!(why.summary.contains("and 2 more rules"), "{}", why.summary);
 }
+
+#[test]
+fn needs_filtered_out_of_an_offers_list_leave_room_for_the_next_ones() {
+    use capmatch_matcher::MatcherConfig;
+    let config = MatcherConfig {
+        top_k: 2,
+        keep: 5,
+        ..MatcherConfig::default()
+    };
+    let mut e = Engine::new(config).unwrap();
+    let offer = drafting_offer();
+    e.upsert_offer(offer.clone());
+    let needs: Vec<NeedState> = (0..5).map(|_| senegal_need()).collect();
+    for need in &needs {
+        e.upsert_need(need.clone());
+    }
+    let all: Vec<_> = e
+        .suggestions_for_offer_where(offer.id, 5, |_| true)
+        .unwrap()
+        .iter()
+        .map(|s| s.need)
+        .collect();
+    assert_eq!(all.len(), 2, "at most top_k");
+    // Hide the two best: the next two take their places, ranked 1 and 2.
+    let hidden = all.clone();
+    let shown = e
+        .suggestions_for_offer_where(offer.id, 5, |n| !hidden.contains(&n))
+        .unwrap();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    assert!(shown.iter().all(|s| !hidden.contains(&s.need)));
+    assert_eq!(
+        shown.iter().map(|s| s.rank).collect::<Vec<_>>(),
+        [1, 2],
+        "ranks count only the needs shown"
+    );
+}

@@ -124,18 +124,21 @@ pub async fn offer_matches(
             "Only the offer's provider and coordinators may see its suggestions.",
         ));
     }
+    // Visibility before the cut: a need the caller may not see takes no place, no rank and
+    // no count, and the next visible one moves up.
+    let visible = |need: NeedId| {
+        knowledge
+            .need(need)
+            .is_some_and(|n| knowledge.is_visible(&n.state, Some(actor)))
+    };
     let suggestions = engine
-        .suggestions_for_offer(offer_id, engine.config().top_k)
+        .suggestions_for_offer_where(offer_id, engine.config().top_k, visible)
         .map_err(engine_error)?;
-    let mut rank = 0u32;
     let items = suggestions.into_iter().filter_map(|s| {
-        // Visibility first: a need the caller may not see takes no rank and no count.
-        let need = knowledge
-            .need(s.need)
-            .filter(|n| knowledge.is_visible(&n.state, Some(actor)))?;
+        let need = knowledge.need(s.need)?;
         let match_id = MatchId::for_pair(s.need, offer_id);
         let decided = knowledge.decided(match_id);
-        rank += 1;
+        let rank = s.rank;
         Some((
             u64::from(rank),
             SuggestedNeed {
