@@ -17,6 +17,7 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use sled::IVec;
 use uuid::Uuid;
 
 use crate::event::{EventMetadata, Payload, StoredEvent};
@@ -114,7 +115,8 @@ pub(crate) struct Decoded {
 
 /// Decodes a stored record. With `check_hash` the body's hash is recomputed (for `verify`);
 /// without it the stored hash is trusted and `computed_hash` repeats it (for ordinary reads).
-pub(crate) fn decode(position: u64, bytes: &[u8], check_hash: bool) -> Result<Decoded, String> {
+pub(crate) fn decode(position: u64, record: &IVec, check_hash: bool) -> Result<Decoded, String> {
+    let bytes: &[u8] = record;
     if bytes.len() < HASH_LEN {
         return Err("record shorter than its hash".into());
     }
@@ -139,13 +141,15 @@ pub(crate) fn decode(position: u64, bytes: &[u8], check_hash: bool) -> Result<De
     let actor_role = r.opt_string()?;
     let correlation_id = r.opt_uuid()?;
     let causation_id = r.opt_uuid()?;
-    let payload = r.bytes()?;
-    let payload = std::str::from_utf8(payload).map_err(|_| "payload is not UTF-8")?;
+    let payload_len = r.u32()? as usize;
+    let payload_at = r.at;
+    let payload = std::str::from_utf8(r.take(payload_len)?).map_err(|_| "payload is not UTF-8")?;
     // Parsing the JSON is left to the consumer (replay stays cheap); verification checks it.
     if check_hash && serde_json::from_str::<&serde_json::value::RawValue>(payload).is_err() {
         return Err("payload is not JSON".into());
     }
-    let payload = Payload::from_stored(payload.to_owned());
+    // The payload shares the record's buffer: no copy. `take` checked the range.
+    let payload = Payload::from_stored(record.subslice(payload_at, payload_len));
     let prev_hash: [u8; HASH_LEN] = r.take(HASH_LEN)?.try_into().map_err(|_| "bad prev hash")?;
     if r.at != body.len() {
         return Err("trailing bytes after the record".into());
@@ -266,7 +270,9 @@ impl<'a> Reader<'a> {
 
     fn string(&mut self) -> Result<String, String> {
         let b = self.bytes()?;
-        String::from_utf8(b.to_vec()).map_err(|_| "string is not UTF-8".to_string())
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| "string is not UTF-8".to_string())
     }
 
     fn flag(&mut self) -> Result<bool, String> {
@@ -299,7 +305,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn sample(prev: &[u8; 32]) -> (Vec<u8>, [u8; 32]) {
+    fn sample(prev: &[u8; 32]) -> (IVec, [u8; 32]) {
         let id = Uuid::from_u128(7);
         let meta = EventMetadata {
             actor_subject: Some("alice".into()),
@@ -307,7 +313,7 @@ mod tests {
             correlation_id: Some(Uuid::from_u128(9)),
             causation_id: None,
         };
-        encode(&RecordRef {
+        let (bytes, hash) = encode(&RecordRef {
             position: 3,
             stream_version: 2,
             recorded_at_micros: 1_700_000_000_000_000,
@@ -318,7 +324,8 @@ mod tests {
             metadata: &meta,
             payload: br#"{"a":1}"#,
             prev_hash: prev,
-        })
+        });
+        (IVec::from(bytes), hash)
     }
 
     #[test]
@@ -344,12 +351,12 @@ mod tests {
     fn no_truncation_or_flipped_byte_makes_decoding_panic() {
         let (bytes, hash) = sample(&[0; 32]);
         for cut in 0..bytes.len() {
-            assert!(decode(3, &bytes[..cut], true).is_err() || cut == bytes.len());
+            assert!(decode(3, &IVec::from(&bytes[..cut]), true).is_err() || cut == bytes.len());
         }
         for i in 0..bytes.len() {
-            let mut b = bytes.clone();
+            let mut b = bytes.to_vec();
             b[i] ^= 0x41;
-            if let Ok(d) = decode(3, &b, true) {
+            if let Ok(d) = decode(3, &IVec::from(b), true) {
                 assert!(d.computed_hash != d.event.hash || d.computed_hash != hash);
             }
         }

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
+use sled::IVec;
 use uuid::Uuid;
 
 /// The optimistic-concurrency condition of an append.
@@ -63,22 +64,26 @@ pub struct NewEvent {
     pub event_type: String,
     /// The payload's schema version, for upcasting on read.
     pub schema_version: u32,
-    pub payload: serde_json::Value,
+    /// The payload, already JSON text: it is written as it is, so an append does no JSON work.
+    pub payload: Payload,
     pub metadata: EventMetadata,
 }
 
 impl NewEvent {
+    /// `payload` is anything that becomes a [`Payload`]: a `serde_json::Value` (serialised here,
+    /// on the caller's task), or a payload made with [`Payload::to_json`] straight from a typed
+    /// struct, which skips building a `Value` at all.
     pub fn new(
         id: Uuid,
         event_type: impl Into<String>,
         schema_version: u32,
-        payload: serde_json::Value,
+        payload: impl Into<Payload>,
     ) -> Self {
         NewEvent {
             id,
             event_type: event_type.into(),
             schema_version,
-            payload,
+            payload: payload.into(),
             metadata: EventMetadata::default(),
         }
     }
@@ -119,12 +124,12 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// Parses the payload into `T`.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> serde_json::Result<T> {
-        serde_json::from_str(self.payload.as_str())
+        serde_json::from_slice(self.payload.as_bytes())
     }
 
     /// The payload as a JSON value.
     pub fn payload_value(&self) -> serde_json::Result<serde_json::Value> {
-        serde_json::from_str(self.payload.as_str())
+        self.payload.to_value()
     }
 
     pub fn hash_hex(&self) -> String {
@@ -132,32 +137,100 @@ impl StoredEvent {
     }
 }
 
-/// A payload's JSON text exactly as stored. It was written by `serde_json` and is covered by the
-/// hash chain, so reads hand it over without parsing it; consumers parse it once, into their own
-/// types. Serialises as the JSON it holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payload(String);
+/// A payload's JSON text. Made only from JSON (a serialised value, or text that parses), so it
+/// always holds JSON; payloads read back share the stored record's bytes instead of copying
+/// them, and reads hand them over without parsing: consumers parse once, into their own types.
+/// Serialises as the JSON it holds.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Payload(IVec);
 
 impl Payload {
-    pub(crate) fn from_stored(text: String) -> Self {
-        Payload(text)
+    /// Serialises `value` straight to JSON text (no intermediate `serde_json::Value`).
+    pub fn to_json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Payload> {
+        serde_json::to_vec(value).map(|bytes| Payload(IVec::from(bytes)))
+    }
+
+    /// Takes JSON text as it is, after checking that it is one JSON value.
+    pub fn from_json_text(text: impl Into<String>) -> serde_json::Result<Payload> {
+        let text = text.into();
+        serde_json::from_str::<&RawValue>(&text)?;
+        Ok(Payload(IVec::from(text.into_bytes())))
+    }
+
+    /// A payload read from a record: `bytes` were checked to be UTF-8 by the caller (and were
+    /// written as JSON; `verify` checks that they still parse).
+    pub(crate) fn from_stored(bytes: IVec) -> Self {
+        Payload(bytes)
     }
 
     pub fn as_str(&self) -> &str {
+        // Every constructor holds UTF-8 (see above), so the fallback is unreachable; it keeps a
+        // garbled buffer from ever becoming a panic.
+        std::str::from_utf8(&self.0).unwrap_or("null")
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    /// Length of the JSON text in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The payload as a JSON value.
+    pub fn to_value(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::from_slice(&self.0)
+    }
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Payload").field(&self.as_str()).finish()
+    }
+}
+
+impl fmt::Display for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<serde_json::Value> for Payload {
+    fn from(value: serde_json::Value) -> Self {
+        Payload::from(&value)
+    }
+}
+
+impl From<&serde_json::Value> for Payload {
+    fn from(value: &serde_json::Value) -> Self {
+        // A `Value` always serialises (its map keys are strings), and `Display` writes it as
+        // compact JSON without a fallible path.
+        Payload(IVec::from(value.to_string().into_bytes()))
+    }
+}
+
+impl From<Box<RawValue>> for Payload {
+    fn from(raw: Box<RawValue>) -> Self {
+        let text: Box<str> = raw.into();
+        Payload(IVec::from(text.into_boxed_bytes()))
     }
 }
 
 impl<'de> Deserialize<'de> for Payload {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(d)?;
-        Ok(Payload(raw.get().to_owned()))
+        Box::<RawValue>::deserialize(d).map(Payload::from)
     }
 }
 
 impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let raw: &RawValue = serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        let raw: &RawValue =
+            serde_json::from_str(self.as_str()).map_err(serde::ser::Error::custom)?;
         raw.serialize(s)
     }
 }

@@ -77,6 +77,12 @@ impl Index {
         }
     }
 
+    /// The stream's version counting every indexed event, durable or not: what the writer checks
+    /// an append against.
+    pub(crate) fn latest_version(&self, stream: &str) -> u64 {
+        self.streams.get(stream).map_or(0, |v| v.len() as u64)
+    }
+
     /// Positions of the stream's events with versions `from_version..`, at most `limit`, none
     /// beyond `up_to`.
     pub(crate) fn stream_positions(
@@ -99,7 +105,8 @@ impl Index {
             .collect()
     }
 
-    /// Records events the writer has applied: `(id, stream, position)` in position order.
+    /// Records events the writer has staged: `(id, stream, position)` in position order. Readers
+    /// never look past the durable head, so entries ahead of it are invisible to them.
     pub(crate) fn extend<'a>(&mut self, applied: impl Iterator<Item = (Uuid, &'a str, u64)>) {
         for (id, stream, position) in applied {
             self.ids.insert(id, position);
@@ -107,6 +114,20 @@ impl Index {
                 Some(v) => v.push(position),
                 None => {
                     self.streams.insert(stream.into(), vec![position]);
+                }
+            }
+        }
+    }
+
+    /// Takes back the newest entries, `(id, stream)` newest first: events the writer staged but
+    /// could not apply.
+    pub(crate) fn retract<'a>(&mut self, staged: impl Iterator<Item = (Uuid, &'a str)>) {
+        for (id, stream) in staged {
+            self.ids.remove(&id);
+            if let Some(v) = self.streams.get_mut(stream) {
+                v.pop();
+                if v.is_empty() {
+                    self.streams.remove(stream);
                 }
             }
         }

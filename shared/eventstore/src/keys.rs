@@ -1,5 +1,5 @@
-//! Key layout inside the sled tree: one key per event, so a group commit of n events is n sled
-//! inserts in one atomic batch (the indexes live in memory, see `index`).
+//! Key layout inside the sled tree: one key per event, so an event is one sled insert (the indexes
+//! live in memory, see `index`).
 //!
 //! - `e` + position (u64 BE) → the encoded record (see `codec`).
 

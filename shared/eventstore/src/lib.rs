@@ -7,8 +7,8 @@
 //! - [`subscription`]: [`Subscription`], catch-up-then-live delivery of the log in position order.
 //! - [`upcast`]: [`Upcasters`], schema evolution applied on read.
 //! - [`error`]: the one [`Error`] enum; no web types, no panics on stored or supplied data.
-//! - `writer` (private): the single writer thread that batches concurrent appends into one atomic
-//!   sled batch and one flush (group commit).
+//! - `writer` (private): the single writer thread that applies concurrent appends as they arrive
+//!   (each one atomically) and covers them with one flush (group commit).
 //! - `codec` / `keys` (private): the canonical binary record, its SHA-256 chain, and the key layout.
 //! - `index` (private): event id → position and stream → positions, in memory, rebuilt from the
 //!   log at open.

@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::codec;
 use crate::error::{Error, Result};
@@ -17,7 +17,7 @@ use crate::index::Index;
 use crate::keys;
 use crate::subscription::Subscription;
 use crate::upcast::Upcasters;
-use crate::writer::{Command, PreparedEvent, Writer, read_index};
+use crate::writer::{Answer, Command, Queue, Writer, read_index};
 
 /// When an append is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,7 +152,7 @@ pub struct EventStore {
 pub(crate) struct Inner {
     path: PathBuf,
     tree: sled::Tree,
-    commands: mpsc::Sender<Command>,
+    queue: Arc<Queue>,
     durable: watch::Receiver<Head>,
     live: broadcast::Sender<Arc<StoredEvent>>,
     upcasters: Upcasters,
@@ -167,10 +167,9 @@ pub(crate) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // The writer stops when the last command sender goes; wait for it so that the sled files
-        // are flushed and released when the last handle is dropped.
-        let (dead_tx, _) = mpsc::channel(1);
-        let _ = std::mem::replace(&mut self.commands, dead_tx);
+        // The writer stops once its queue is closed; wait for it so that the sled files are
+        // flushed and released when the last handle is dropped.
+        self.queue.close();
         if let Ok(mut slot) = self.writer.lock()
             && let Some(handle) = slot.take()
         {
@@ -188,7 +187,7 @@ impl EventStore {
         let index = Arc::new(RwLock::new(index));
         let counters = Arc::new(Counters::default());
 
-        let (commands, rx) = mpsc::channel(options.max_batch_events.max(1024));
+        let queue = Arc::new(Queue::new(options.max_batch_events.max(1024)));
         let (durable_tx, durable) = watch::channel(head);
         let (live, _) = broadcast::channel(options.live_buffer.max(16));
         let writer = Writer {
@@ -196,20 +195,22 @@ impl EventStore {
             durability: options.durability,
             max_batch_events: options.max_batch_events.max(1),
             head,
+            applied: head,
             durable: durable_tx,
             live: live.clone(),
             index: index.clone(),
             counters: counters.clone(),
         };
+        let writer_queue = queue.clone();
         let handle = std::thread::Builder::new()
             .name("eventstore-writer".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || writer.run(writer_queue))
             .map_err(Error::Io)?;
         Ok(EventStore {
             inner: Arc::new(Inner {
                 path,
                 tree,
-                commands,
+                queue,
                 durable,
                 live,
                 upcasters: options.upcasters,
@@ -243,12 +244,12 @@ impl EventStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult> {
-        let events = prepare(stream, events)?;
+        check(stream, &events)?;
         let _in_flight = InFlight::enter(&self.inner.counters);
         let (reply, answer) = oneshot::channel();
         self.inner
-            .commands
-            .send(Command::Append {
+            .queue
+            .push(Command::Append {
                 stream: stream.to_owned(),
                 expected,
                 events,
@@ -256,7 +257,15 @@ impl EventStore {
             })
             .await
             .map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        let Answer {
+            result,
+            others,
+            spent,
+        } = answer.await.map_err(|_| Error::Closed)?;
+        // Deliver the rest of the group's answers first (see `writer::Fanout`).
+        drop(others);
+        drop(spent);
+        result
     }
 
     /// The durable head: the last position and its hash.
@@ -385,7 +394,7 @@ impl EventStore {
         self.decode(position, &bytes)
     }
 
-    fn decode(&self, position: u64, bytes: &[u8]) -> Result<StoredEvent> {
+    fn decode(&self, position: u64, bytes: &sled::IVec) -> Result<StoredEvent> {
         let mut event = codec::decode(position, bytes, false)
             .map_err(|reason| Error::Corrupt { position, reason })?
             .event;
@@ -444,8 +453,8 @@ impl EventStore {
         let (reply, done) = oneshot::channel();
         if self
             .inner
-            .commands
-            .send(Command::Shutdown { reply })
+            .queue
+            .push(Command::Shutdown { reply })
             .await
             .is_ok()
         {
@@ -560,8 +569,9 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
     Ok(report(verified, prev, None))
 }
 
-/// Serialises payloads and checks limits on the caller's task, before anything reaches the writer.
-fn prepare(stream: &str, events: Vec<NewEvent>) -> Result<Vec<PreparedEvent>> {
+/// Checks an append's limits on the caller's task, before anything reaches the writer. Payloads
+/// are JSON already (see [`crate::Payload`]), so there is nothing to serialise.
+fn check(stream: &str, events: &[NewEvent]) -> Result<()> {
     if stream.is_empty() || stream.len() > MAX_STREAM_NAME_BYTES {
         return Err(Error::InvalidInput(format!(
             "stream name must be 1 to {MAX_STREAM_NAME_BYTES} bytes"
@@ -577,40 +587,31 @@ fn prepare(stream: &str, events: Vec<NewEvent>) -> Result<Vec<PreparedEvent>> {
             "an append carries 1 to {MAX_EVENTS_PER_APPEND} events"
         )));
     }
-    let mut seen = std::collections::HashSet::with_capacity(events.len());
-    events
-        .into_iter()
-        .map(|e| {
-            if !seen.insert(e.id) {
-                return Err(Error::InvalidInput(format!(
-                    "event id {} appears twice in one append",
-                    e.id
-                )));
-            }
-            if e.event_type.is_empty()
-                || e.event_type.len() > MAX_EVENT_TYPE_BYTES
-                || e.event_type.chars().any(char::is_control)
-            {
-                return Err(Error::InvalidInput(format!(
-                    "event type must be 1 to {MAX_EVENT_TYPE_BYTES} printable bytes"
-                )));
-            }
-            let payload = serde_json::to_vec(&e.payload)
-                .map_err(|_| Error::InvalidInput("payload cannot be encoded as JSON".into()))?;
-            if payload.len() > MAX_PAYLOAD_BYTES {
-                return Err(Error::InvalidInput(format!(
-                    "payload exceeds {MAX_PAYLOAD_BYTES} bytes"
-                )));
-            }
-            Ok(PreparedEvent {
-                id: e.id,
-                event_type: e.event_type,
-                schema_version: e.schema_version,
-                payload,
-                metadata: e.metadata,
-            })
-        })
-        .collect()
+    if events.len() > 1 {
+        let mut seen = std::collections::HashSet::with_capacity(events.len());
+        if let Some(e) = events.iter().find(|e| !seen.insert(e.id)) {
+            return Err(Error::InvalidInput(format!(
+                "event id {} appears twice in one append",
+                e.id
+            )));
+        }
+    }
+    for e in events {
+        if e.event_type.is_empty()
+            || e.event_type.len() > MAX_EVENT_TYPE_BYTES
+            || e.event_type.chars().any(char::is_control)
+        {
+            return Err(Error::InvalidInput(format!(
+                "event type must be 1 to {MAX_EVENT_TYPE_BYTES} printable bytes"
+            )));
+        }
+        if e.payload.len() > MAX_PAYLOAD_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "payload exceeds {MAX_PAYLOAD_BYTES} bytes"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Runs sled reads off the async executor: a long replay must not stall other tasks.

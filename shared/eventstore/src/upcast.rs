@@ -66,7 +66,9 @@ impl Upcasters {
             version,
             message,
         };
-        let mut value: Value = serde_json::from_str(event.payload.as_str())
+        let mut value: Value = event
+            .payload
+            .to_value()
             .map_err(|_| fail(key.1, "stored payload is not valid JSON".into()))?;
         for _ in 0..MAX_CHAIN {
             value = f(value).map_err(|m| fail(key.1, m))?;
@@ -76,9 +78,7 @@ impl Upcasters {
                 None => break,
             }
         }
-        let text = serde_json::to_string(&value)
-            .map_err(|_| fail(key.1, "upcast payload could not be encoded".into()))?;
-        event.payload = Payload::from_stored(text);
+        event.payload = Payload::from(&value);
         event.schema_version = key.1;
         Ok(())
     }

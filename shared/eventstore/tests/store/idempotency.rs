@@ -44,7 +44,7 @@ async fn the_same_id_with_a_different_payload_is_an_error() {
         .await
         .unwrap();
     let mut altered = original.clone();
-    altered.payload = json!({ "n": 2 });
+    altered.payload = json!({ "n": 2 }).into();
     match t
         .store
         .append("a", ExpectedVersion::Any, vec![altered])
@@ -91,7 +91,7 @@ async fn a_retry_mixing_stored_and_new_ids_is_refused_whole() {
 async fn a_payload_with_reordered_keys_is_the_same_payload() {
     let t = open();
     let mut e = event(1);
-    e.payload = json!({ "a": 1, "b": [1, 2] });
+    e.payload = json!({ "a": 1, "b": [1, 2] }).into();
     let first = t
         .store
         .append("a", ExpectedVersion::Any, vec![e.clone()])
@@ -133,7 +133,7 @@ async fn idempotency_holds_across_close_and_reopen() {
         first
     );
     let mut altered = batch[0].clone();
-    altered.payload = json!("different");
+    altered.payload = json!("different").into();
     assert!(matches!(
         t.store
             .append("a", ExpectedVersion::Any, vec![altered])
