@@ -1,19 +1,22 @@
 //! Running the services: all four in one process (`capmatch serve`), or one alone.
 //!
 //! In one process each service still has its own HTTP server, store and projection, exactly as
-//! when deployed apart; they talk over loopback. Only the gateway's address is public; the
-//! services get free loopback ports. SIGTERM (or Ctrl-C) stops the gateway first, so requests in
-//! flight drain through it, then the services, whose stores are flushed and closed.
+//! when deployed apart: the services follow each other's feeds over loopback, and the gateway
+//! asks their `/readyz` there. The requests the gateway routes skip that hop: it calls the
+//! services' apps in-process ([`capmatch_gateway::LocalUpstreams`]), through the same
+//! middleware and handlers. Only the gateway's address is public; the services get free
+//! loopback ports. SIGTERM (or Ctrl-C) stops the gateway first, so requests in flight drain
+//! through it, then the services, whose stores are flushed and closed.
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, ToSocketAddrs};
 
 use actix_web::rt;
 use capmatch_auth::{AuthConfig, DevSecret, Verifier};
-use capmatch_gateway::{GatewayConfig, Upstreams};
+use capmatch_gateway::{GatewayConfig, LocalUpstreams, Upstreams};
 use capmatch_matcher::service::MatcherServiceConfig;
 use capmatch_needs::NeedsConfig;
 use capmatch_offers::OffersConfig;
-use capmatch_service::{FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
+use capmatch_service::{Colocated, FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
 
 use crate::config::Config;
 
@@ -168,14 +171,22 @@ fn gateway(
     config: &Config,
     s: &Security,
     upstreams: Upstreams,
+    local: LocalUpstreams,
 ) -> Result<capmatch_service::Application, String> {
     let verifier = Verifier::new(s.auth.clone()).map_err(|e| format!("[auth]: {e}"))?;
-    capmatch_gateway::build(
+    capmatch_gateway::build_with_local(
         &gateway_config(config, upstreams),
         verifier,
         crate::openapi::document(),
+        local,
     )
     .map_err(|e| format!("gateway on {}: {e}", config.gateway.bind))
+}
+
+/// The service of this process listening on loopback `port`, for the gateway to call in-process.
+fn colocated(name: &str, port: u16) -> Result<Colocated, String> {
+    Colocated::at(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .ok_or_else(|| format!("{name} is not running in this process on port {port}"))
 }
 
 /// `capmatch serve`.
@@ -217,7 +228,12 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
         offers: url(offers_port),
         matcher: url(matcher_port),
     };
-    let gateway = gateway(config, &s, upstreams)?.without_signal_handling();
+    let local = LocalUpstreams {
+        needs: Some(colocated("needs", needs_port)?),
+        offers: Some(colocated("offers", offers_port)?),
+        matcher: Some(colocated("matcher", matcher_port)?),
+    };
+    let gateway = gateway(config, &s, upstreams, local)?.without_signal_handling();
 
     announce(config, &s, gateway.port());
     // Stop order: the gateway drains first, then the services behind it.
@@ -371,7 +387,7 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
                 offers: config.offers.url.clone(),
                 matcher: config.matcher.url.clone(),
             };
-            let app = gateway(config, &s, upstreams)?;
+            let app = gateway(config, &s, upstreams, LocalUpstreams::default())?;
             serving(app.port());
             app.run_until_stopped().await
         }

@@ -14,7 +14,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::{CorsConfig, GatewayConfig};
 use crate::health;
 use crate::limit::{Limiter, edge_guard};
-use crate::proxy::{self, Upstreams};
+use crate::proxy::{self, LocalUpstreams, Upstreams};
 
 /// How often idle callers' buckets are forgotten.
 const LIMITER_SWEEP: Duration = Duration::from_secs(60);
@@ -25,6 +25,18 @@ pub fn build(
     config: &GatewayConfig,
     verifier: Verifier,
     api_document: utoipa::openapi::OpenApi,
+) -> std::io::Result<Application> {
+    build_with_local(config, verifier, api_document, LocalUpstreams::default())
+}
+
+/// [`build`], with the upstreams in `local` called in this process instead of over HTTP (their
+/// URLs still serve `/readyz`). Stop the gateway before them: its workers hold instances of
+/// their apps.
+pub fn build_with_local(
+    config: &GatewayConfig,
+    verifier: Verifier,
+    api_document: utoipa::openapi::OpenApi,
+    local: LocalUpstreams,
 ) -> std::io::Result<Application> {
     let listener = config.server.listen()?;
     let upstreams = web::Data::new(Upstreams {
@@ -58,7 +70,12 @@ pub fn build(
             .disable_redirects()
             .timeout(timeout)
             .finish();
+        let local = local.clone();
         App::new()
+            .data_factory(move || {
+                let local = local.clone();
+                async move { Ok::<_, std::convert::Infallible>(local.instances().await) }
+            })
             .app_data(upstreams.clone())
             .app_data(verifier.clone())
             .app_data(limiter.clone())

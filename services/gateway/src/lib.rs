@@ -3,13 +3,15 @@
 //! - [`routes`]: which service owns which public path; `/internal/…` is never routed.
 //! - [`proxy`]: forwards a request (method, path, query, body and the headers that matter) to its
 //!   upstream and returns the upstream's answer unchanged; a down or slow upstream becomes a
-//!   503 or 504 problem within the configured timeout.
+//!   503 or 504 problem within the configured timeout. Upstreams in the same process
+//!   ([`LocalUpstreams`], `capmatch serve`) are called without a socket.
 //! - [`limit`]: per-caller rate limiting (token subject, else client address) with `governor`.
 //! - [`openapi`]: the services' documents merged into one, served at `/openapi.json` with
 //!   Swagger UI at `/docs` (assets built in, works offline).
 //! - [`health`]: `/livez`, and `/readyz` reflecting every upstream's readiness.
 //! - [`config`]: the gateway's settings, [`GatewayConfig`].
-//! - [`app`]: [`build`], which binds, composes the above, and serves on the kit's server.
+//! - [`app`]: [`build`] (and [`build_with_local`]), which binds, composes the above, and serves on
+//!   the kit's server.
 //!
 //! The gateway verifies the JWT at the edge as well (each service verifies it again): a bad
 //! token never reaches a service.
@@ -22,5 +24,6 @@ pub mod openapi;
 pub mod proxy;
 pub mod routes;
 
-pub use app::build;
+pub use app::{build, build_with_local};
 pub use config::{CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};
+pub use proxy::LocalUpstreams;

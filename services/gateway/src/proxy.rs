@@ -1,13 +1,20 @@
 //! Forwarding to the owning service. The upstream's answer (status, body and the headers that
 //! belong to the protocol) comes back unchanged; only a down or slow upstream produces an answer
 //! of the gateway's own (503 or 504 problem).
+//!
+//! An upstream in this process ([`LocalUpstreams`], under `capmatch serve`) is called without a
+//! socket: each gateway worker holds its own instance of the service's app and hands it the
+//! same request an HTTP client would send (the same forwarded headers). The others are reached
+//! over HTTP with `awc`.
 
 use std::time::Duration;
 
-use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::http::Uri;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use awc::error::SendRequestError;
 use capmatch_http::{ApiError, RequestId};
+use capmatch_service::colocated::{Colocated, Instance, LocalRequest};
 
 use crate::routes::{self, Upstream};
 
@@ -54,6 +61,49 @@ impl Upstreams {
     }
 }
 
+/// The upstreams running in this process, called without a socket; `None` is reached over HTTP.
+#[derive(Debug, Clone, Default)]
+pub struct LocalUpstreams {
+    pub needs: Option<Colocated>,
+    pub offers: Option<Colocated>,
+    pub matcher: Option<Colocated>,
+}
+
+impl LocalUpstreams {
+    /// This worker's instances of the local upstreams.
+    pub async fn instances(&self) -> LocalInstances {
+        async fn instance(colocated: Option<&Colocated>) -> Option<Instance> {
+            match colocated {
+                Some(c) => Some(c.instance().await),
+                None => None,
+            }
+        }
+        LocalInstances {
+            needs: instance(self.needs.as_ref()).await,
+            offers: instance(self.offers.as_ref()).await,
+            matcher: instance(self.matcher.as_ref()).await,
+        }
+    }
+}
+
+/// One worker's instances of the local upstreams (app data built at worker start).
+#[derive(Debug, Default)]
+pub struct LocalInstances {
+    needs: Option<Instance>,
+    offers: Option<Instance>,
+    matcher: Option<Instance>,
+}
+
+impl LocalInstances {
+    fn get(&self, upstream: Upstream) -> Option<&Instance> {
+        match upstream {
+            Upstream::Needs => self.needs.as_ref(),
+            Upstream::Offers => self.offers.as_ref(),
+            Upstream::Matcher => self.matcher.as_ref(),
+        }
+    }
+}
+
 /// The catch-all handler under `/v1/`: finds the owner of the path and forwards to it.
 pub async fn forward(
     req: HttpRequest,
@@ -61,8 +111,20 @@ pub async fn forward(
     request_id: RequestId,
     upstreams: web::Data<Upstreams>,
     client: web::Data<awc::Client>,
+    local: web::Data<LocalInstances>,
 ) -> Result<HttpResponse, ApiError> {
     let upstream = routes::upstream_for(req.path()).ok_or_else(ApiError::not_found)?;
+    if let Some(instance) = local.get(upstream) {
+        return forward_in_process(
+            instance,
+            upstream,
+            &req,
+            body,
+            &request_id,
+            upstreams.timeout,
+        )
+        .await;
+    }
     let path_and_query = req
         .uri()
         .path_and_query()
@@ -95,6 +157,69 @@ pub async fn forward(
         }
     }
     Ok(answer.body(payload))
+}
+
+/// [`forward`] to an upstream in this process: the request it would get over HTTP, minus the
+/// socket. A stopping upstream is a 503, like one that refuses connections; a slow one a 504.
+async fn forward_in_process(
+    instance: &Instance,
+    upstream: Upstream,
+    req: &HttpRequest,
+    body: web::Bytes,
+    request_id: &RequestId,
+    timeout: Duration,
+) -> Result<HttpResponse, ApiError> {
+    if instance.is_stopping() {
+        return Err(ApiError::unavailable(format!(
+            "{} is stopping",
+            upstream.name()
+        )));
+    }
+    let mut headers = HeaderMap::new();
+    for name in FORWARDED_REQUEST_HEADERS {
+        if let Some(value) = req.headers().get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        headers.insert(capmatch_http::REQUEST_ID_HEADER, value);
+    }
+    if let Some(peer) = req.peer_addr()
+        && let Ok(value) = HeaderValue::from_str(&peer.ip().to_string())
+    {
+        headers.insert(HeaderName::from_static("x-forwarded-for"), value);
+    }
+    let call = instance.call(LocalRequest {
+        method: req.method().clone(),
+        uri: origin_form(req.uri()),
+        headers,
+        body,
+    });
+    let response = match actix_web::rt::time::timeout(timeout, call).await {
+        Ok(Ok(response)) => response.into_parts().1,
+        // What the upstream's server would have answered for an error its app returned.
+        Ok(Err(error)) => error.error_response(),
+        Err(_elapsed) => {
+            tracing::warn!(upstream = upstream.name(), "upstream timed out");
+            return Err(ApiError::gateway_timeout());
+        }
+    };
+    let mut answer = HttpResponse::build(response.status());
+    for name in FORWARDED_RESPONSE_HEADERS {
+        for value in response.headers().get_all(&name) {
+            answer.append_header((name.clone(), value.clone()));
+        }
+    }
+    Ok(answer.body(response.into_body()))
+}
+
+/// The path and query of `uri`, as an HTTP client sends them.
+fn origin_form(uri: &Uri) -> Uri {
+    if uri.scheme().is_none() && uri.authority().is_none() {
+        return uri.clone();
+    }
+    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    Uri::try_from(path_and_query).unwrap_or_else(|_| Uri::from_static("/"))
 }
 
 fn copy_headers(headers: &HeaderMap, mut outgoing: awc::ClientRequest) -> awc::ClientRequest {

@@ -8,6 +8,8 @@
 //! - [`app`]: [`Foundation`], the startup of every store-owning service (bind, open, replay,
 //!   follow, serve); [`Common`], the parts every app carries (verifier, extractor configs with
 //!   the body limit, internal feed, health, problem default service); [`StartupError`].
+//! - [`colocated`]: [`Colocated`], an application of this process called without a socket (the
+//!   gateway under `capmatch serve`).
 //! - [`entities`]: [`Entities`], the read model of a one-aggregate service (by id, in creation
 //!   order).
 //! - [`projection`]: [`Projection`], an in-memory read model of the service's own store with the
@@ -34,6 +36,7 @@
 //!   integration tests.
 
 pub mod app;
+pub mod colocated;
 pub mod command;
 pub mod config;
 pub mod entities;
@@ -57,6 +60,7 @@ pub mod token;
 pub mod write;
 
 pub use app::{Common, Foundation, StartupError, open_store, shared};
+pub use colocated::{Colocated, LocalRequest};
 pub use command::{Aggregate, CommandRequest, Outcome, Writer, decode_event, read_stream};
 pub use config::{FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig};
 pub use entities::{Entities, Entry};

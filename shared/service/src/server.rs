@@ -24,6 +24,7 @@ use actix_web::{App, Error, HttpServer, rt};
 use capmatch_eventstore::EventStore;
 use tokio::task::JoinHandle;
 
+use crate::colocated::{Colocated, Registration};
 use crate::config::ServerConfig;
 use crate::shutdown::{self, ShutdownSignal, ShutdownTrigger};
 
@@ -164,6 +165,8 @@ pub struct Application {
     stop: StopHandle,
     lifecycle: Lifecycle,
     handle_signals: bool,
+    /// Lists the application for in-process callers while it runs.
+    colocated: Registration,
 }
 
 impl fmt::Debug for Application {
@@ -197,7 +200,10 @@ impl Application {
             > + 'static,
         B: MessageBody + 'static,
     {
-        let port = listener.local_addr()?.port();
+        let addr = listener.local_addr()?;
+        let port = addr.port();
+        let colocated =
+            Colocated::register(name, addr, lifecycle.shutdown_signal(), factory.clone());
         let mut server = HttpServer::new(factory)
             .disable_signals()
             .shutdown_timeout(config.shutdown_timeout_seconds);
@@ -217,6 +223,7 @@ impl Application {
             stop,
             lifecycle,
             handle_signals: true,
+            colocated,
         })
     }
 
@@ -245,6 +252,7 @@ impl Application {
             stop,
             lifecycle,
             handle_signals,
+            colocated,
             ..
         } = self;
         let signals = handle_signals.then(|| rt::spawn(stop_on_signal(stop.clone())));
@@ -252,6 +260,8 @@ impl Application {
         if let Some(signals) = signals {
             signals.abort();
         }
+        // Unlisted before the wind-down, which waits for the state the factory holds.
+        drop(colocated);
         lifecycle.wind_down().await;
         tracing::info!(service = name, "stopped");
         result

@@ -3,28 +3,36 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, web};
 use capmatch_auth::{AuthConfig, DevSecret, TokenSigner, Verifier};
 use capmatch_domain::actor::{Actor, Role};
-use capmatch_gateway::{CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};
-use capmatch_service::ServerConfig;
+use capmatch_gateway::{CorsConfig, GatewayConfig, LocalUpstreams, RateLimitConfig, Upstreams};
+use capmatch_service::{Application, Colocated, Lifecycle, ServerConfig, StopHandle};
 
 pub const ISSUER: &str = "capmatch-test";
 pub const AUDIENCE: &str = "capmatch";
 
-/// An upstream double: answers every path with what it received, as JSON, and counts hits.
-/// `/slow` waits two seconds; `/readyz` answers as told.
+/// An upstream double on the kit's server (so the gateway can also call it in-process): answers
+/// every path with what it received, as JSON, and counts hits. `/slow` waits two seconds;
+/// `/readyz` answers as told.
 pub struct Echo {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
+    /// Its app, for a gateway in this process.
+    pub colocated: Colocated,
+    pub stop: StopHandle,
 }
 
 pub fn echo(name: &'static str, ready: bool) -> Echo {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = HttpServer::new(move || {
+    let addr = listener.local_addr().unwrap();
+    let config = ServerConfig {
+        workers: Some(1),
+        ..ServerConfig::default()
+    };
+    let factory = move || {
         let counter = counter.clone();
         App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
             let counter = counter.clone();
@@ -59,16 +67,18 @@ pub fn echo(name: &'static str, ready: bool) -> Echo {
                     }))
             }
         }))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    actix_web::rt::spawn(server);
+    };
+    let app = Application::start(name, listener, &config, Lifecycle::new(), factory)
+        .unwrap()
+        .without_signal_handling();
+    let stop = app.stop_handle();
+    let colocated = Colocated::at(addr).unwrap();
+    actix_web::rt::spawn(app.run_until_stopped());
     Echo {
-        url: format!("http://127.0.0.1:{port}"),
+        url: format!("http://{addr}"),
         hits,
+        colocated,
+        stop,
     }
 }
 
@@ -87,6 +97,8 @@ pub struct Options {
     pub timeout_ms: u64,
     pub offers_down: bool,
     pub matcher_ready: bool,
+    /// The upstreams are called in-process, as under `capmatch serve`.
+    pub in_process: bool,
 }
 
 impl Default for Options {
@@ -101,6 +113,7 @@ impl Default for Options {
             timeout_ms: 300,
             offers_down: false,
             matcher_ready: true,
+            in_process: false,
         }
     }
 }
@@ -133,7 +146,16 @@ pub fn spawn_gateway(options: Options) -> TestGateway {
         cors: options.cors,
     };
     let doc = capmatch_gateway::openapi::merged([]);
-    let app = capmatch_gateway::build(&config, verifier, doc)
+    let local = if options.in_process {
+        LocalUpstreams {
+            needs: Some(needs.colocated.clone()),
+            offers: (!options.offers_down).then(|| offers.colocated.clone()),
+            matcher: Some(matcher.colocated.clone()),
+        }
+    } else {
+        LocalUpstreams::default()
+    };
+    let app = capmatch_gateway::build_with_local(&config, verifier, doc, local)
         .unwrap()
         .without_signal_handling();
     let url = format!("http://127.0.0.1:{}", app.port());

@@ -25,19 +25,36 @@ async fn a_down_upstream_gives_503_quickly_and_the_others_keep_serving() {
 }
 
 #[actix_web::test]
-async fn a_slow_upstream_gives_504_within_the_timeout() {
+async fn a_stopping_local_upstream_gives_503_and_the_others_keep_serving() {
     let gw = spawn_gateway(Options {
-        timeout_ms: 200,
+        in_process: true,
         ..Options::default()
     });
-    let started = Instant::now();
-    let mut res = gw.get("/v1/needs/1/slow").send().await.unwrap();
-    assert_eq!(res.status(), 504);
-    assert!(
-        started.elapsed() < Duration::from_millis(1900),
-        "answered after the upstream, not the timeout"
-    );
-    assert_eq!(body_json(&mut res).await["code"], "gateway_timeout");
+    assert_eq!(gw.get("/v1/offers").send().await.unwrap().status(), 201);
+    gw.offers.stop.stop().await;
+    let mut res = gw.get("/v1/offers").send().await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(body_json(&mut res).await["code"], "unavailable");
+    assert_eq!(gw.get("/v1/needs").send().await.unwrap().status(), 201);
+}
+
+#[actix_web::test]
+async fn a_slow_upstream_gives_504_within_the_timeout() {
+    for in_process in [false, true] {
+        let gw = spawn_gateway(Options {
+            timeout_ms: 200,
+            in_process,
+            ..Options::default()
+        });
+        let started = Instant::now();
+        let mut res = gw.get("/v1/needs/1/slow").send().await.unwrap();
+        assert_eq!(res.status(), 504, "in_process={in_process}");
+        assert!(
+            started.elapsed() < Duration::from_millis(1900),
+            "answered after the upstream, not the timeout"
+        );
+        assert_eq!(body_json(&mut res).await["code"], "gateway_timeout");
+    }
 }
 
 #[actix_web::test]

@@ -4,126 +4,152 @@ use capmatch_domain::actor::Role;
 
 use crate::helpers::{Options, body_json, spawn_gateway};
 
+/// Over HTTP (separate processes) and in-process (`capmatch serve`): the same answers.
+const BOTH_WAYS: [bool; 2] = [false, true];
+
+fn options(in_process: bool) -> Options {
+    Options {
+        in_process,
+        ..Options::default()
+    }
+}
+
 #[actix_web::test]
 async fn a_request_reaches_its_owner_with_what_matters_and_comes_back_unchanged() {
-    let gw = spawn_gateway(Options::default());
-    let token = gw.coordinator();
-    let mut res = gw
-        .post("/v1/needs/42/withdraw?reason=x&y=1")
-        .insert_header(("authorization", format!("Bearer {token}")))
-        .insert_header(("idempotency-key", "key-1"))
-        .insert_header(("if-match", "\"3\""))
-        .insert_header(("x-request-id", "req-abc"))
-        .insert_header(("x-private", "must not pass"))
-        .insert_header(("content-type", "application/json"))
-        .send_body(r#"{"reason":"done"}"#)
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    assert_eq!(res.headers().get("etag").unwrap(), "\"7\"");
-    assert_eq!(res.headers().get("x-request-id").unwrap(), "req-abc");
-    assert!(res.headers().get("x-internal-secret").is_none());
-    let echo = body_json(&mut res).await;
-    assert_eq!(echo["service"], "needs");
-    assert_eq!(echo["method"], "POST");
-    assert_eq!(echo["path"], "/v1/needs/42/withdraw");
-    assert_eq!(echo["query"], "reason=x&y=1");
-    assert_eq!(echo["body"], r#"{"reason":"done"}"#);
-    let headers = &echo["headers"];
-    assert_eq!(headers["authorization"], format!("Bearer {token}"));
-    assert_eq!(headers["idempotency-key"], "key-1");
-    assert_eq!(headers["if-match"], "\"3\"");
-    assert_eq!(headers["x-request-id"], "req-abc");
-    assert!(headers.get("x-private").is_none());
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        let token = gw.coordinator();
+        let mut res = gw
+            .post("/v1/needs/42/withdraw?reason=x&y=1")
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("idempotency-key", "key-1"))
+            .insert_header(("if-match", "\"3\""))
+            .insert_header(("x-request-id", "req-abc"))
+            .insert_header(("x-private", "must not pass"))
+            .insert_header(("content-type", "application/json"))
+            .send_body(r#"{"reason":"done"}"#)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        assert_eq!(res.headers().get("etag").unwrap(), "\"7\"");
+        assert_eq!(res.headers().get("x-request-id").unwrap(), "req-abc");
+        assert!(res.headers().get("x-internal-secret").is_none());
+        let echo = body_json(&mut res).await;
+        assert_eq!(echo["service"], "needs");
+        assert_eq!(echo["method"], "POST");
+        assert_eq!(echo["path"], "/v1/needs/42/withdraw");
+        assert_eq!(echo["query"], "reason=x&y=1");
+        assert_eq!(echo["body"], r#"{"reason":"done"}"#);
+        let headers = &echo["headers"];
+        assert_eq!(headers["authorization"], format!("Bearer {token}"));
+        assert_eq!(headers["idempotency-key"], "key-1");
+        assert_eq!(headers["if-match"], "\"3\"");
+        assert_eq!(headers["x-request-id"], "req-abc");
+        assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
+        assert_eq!(headers["content-length"], "17");
+        assert!(headers.get("x-private").is_none());
+        // Only a request that went through a socket has a Host header.
+        assert_eq!(headers.get("host").is_none(), in_process, "{headers}");
+    }
 }
 
 #[actix_web::test]
 async fn suggestions_plans_matches_and_stats_go_to_the_matcher() {
-    let gw = spawn_gateway(Options::default());
-    for (path, owner) in [
-        ("/v1/needs/1/matches", "matcher"),
-        ("/v1/offers/1/matches", "matcher"),
-        ("/v1/matches?status=introduced", "matcher"),
-        ("/v1/plan", "matcher"),
-        ("/v1/stats", "matcher"),
-        ("/v1/offers", "offers"),
-        ("/v1/taxonomy", "needs"),
-    ] {
-        let mut res = gw.get(path).send().await.unwrap();
-        assert_eq!(body_json(&mut res).await["service"], owner, "{path}");
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        for (path, owner) in [
+            ("/v1/needs/1/matches", "matcher"),
+            ("/v1/offers/1/matches", "matcher"),
+            ("/v1/matches?status=introduced", "matcher"),
+            ("/v1/plan", "matcher"),
+            ("/v1/stats", "matcher"),
+            ("/v1/offers", "offers"),
+            ("/v1/taxonomy", "needs"),
+        ] {
+            let mut res = gw.get(path).send().await.unwrap();
+            assert_eq!(body_json(&mut res).await["service"], owner, "{path}");
+        }
     }
 }
 
 #[actix_web::test]
 async fn internal_paths_are_never_reachable_through_the_gateway() {
-    let gw = spawn_gateway(Options::default());
-    let service = gw.token(Role::Service);
-    for path in [
-        "/internal/events?after=0",
-        "/internal/head",
-        "/v1/internal/events",
-        "/v2/needs",
-    ] {
-        let mut res = gw
-            .get(path)
-            .insert_header(("authorization", format!("Bearer {service}")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 404, "{path}");
-        assert_eq!(
-            res.headers().get("content-type").unwrap(),
-            "application/problem+json"
-        );
-        assert_eq!(body_json(&mut res).await["status"], 404);
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        let service = gw.token(Role::Service);
+        for path in [
+            "/internal/events?after=0",
+            "/internal/head",
+            "/v1/internal/events",
+            "/v2/needs",
+        ] {
+            let mut res = gw
+                .get(path)
+                .insert_header(("authorization", format!("Bearer {service}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 404, "{path}");
+            assert_eq!(
+                res.headers().get("content-type").unwrap(),
+                "application/problem+json"
+            );
+            assert_eq!(body_json(&mut res).await["status"], 404);
+        }
+        let hits = gw.needs.hits.load(Ordering::SeqCst)
+            + gw.matcher.hits.load(Ordering::SeqCst)
+            + gw.offers.hits.load(Ordering::SeqCst);
+        assert_eq!(hits, 0);
     }
-    let hits = gw.needs.hits.load(Ordering::SeqCst)
-        + gw.matcher.hits.load(Ordering::SeqCst)
-        + gw.offers.hits.load(Ordering::SeqCst);
-    assert_eq!(hits, 0);
 }
 
 #[actix_web::test]
 async fn a_bad_token_is_refused_at_the_edge_and_never_reaches_a_service() {
-    let gw = spawn_gateway(Options::default());
-    for value in ["Bearer not.a.token", "Basic dXNlcjpwYXNz", "Bearer "] {
-        let mut res = gw
-            .get("/v1/needs")
-            .insert_header(("authorization", value))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 401, "{value}");
-        assert!(res.headers().get("www-authenticate").is_some());
-        let body = body_json(&mut res).await;
-        assert_eq!(body["code"], "unauthenticated");
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        for value in ["Bearer not.a.token", "Basic dXNlcjpwYXNz", "Bearer "] {
+            let mut res = gw
+                .get("/v1/needs")
+                .insert_header(("authorization", value))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401, "{value}");
+            assert!(res.headers().get("www-authenticate").is_some());
+            let body = body_json(&mut res).await;
+            assert_eq!(body["code"], "unauthenticated");
+        }
+        assert_eq!(gw.needs.hits.load(Ordering::SeqCst), 0);
+        // Anonymous callers pass: the service decides what they may see.
+        assert_eq!(gw.get("/v1/needs").send().await.unwrap().status(), 201);
     }
-    assert_eq!(gw.needs.hits.load(Ordering::SeqCst), 0);
-    // Anonymous callers pass: the service decides what they may see.
-    assert_eq!(gw.get("/v1/needs").send().await.unwrap().status(), 201);
 }
 
 #[actix_web::test]
 async fn an_upstream_problem_is_returned_as_the_upstream_wrote_it() {
-    let gw = spawn_gateway(Options::default());
-    let mut res = gw.get("/v1/matches/1/problem").send().await.unwrap();
-    assert_eq!(res.status(), 409);
-    let body = body_json(&mut res).await;
-    assert_eq!(body["title"], "upstream says no");
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        let mut res = gw.get("/v1/matches/1/problem").send().await.unwrap();
+        assert_eq!(res.status(), 409);
+        let body = body_json(&mut res).await;
+        assert_eq!(body["title"], "upstream says no");
+    }
 }
 
 #[actix_web::test]
 async fn a_body_over_the_limit_is_refused_at_the_edge() {
-    let gw = spawn_gateway(Options::default());
-    let mut res = gw
-        .post("/v1/needs")
-        .insert_header(("content-type", "application/json"))
-        .send_body(vec![b'x'; 4096])
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 413);
-    assert_eq!(body_json(&mut res).await["status"], 413);
-    assert_eq!(gw.needs.hits.load(Ordering::SeqCst), 0);
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        let mut res = gw
+            .post("/v1/needs")
+            .insert_header(("content-type", "application/json"))
+            .send_body(vec![b'x'; 4096])
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 413);
+        assert_eq!(body_json(&mut res).await["status"], 413);
+        assert_eq!(gw.needs.hits.load(Ordering::SeqCst), 0);
+    }
 }
 
 #[actix_web::test]
