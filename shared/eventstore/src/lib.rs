@@ -8,7 +8,9 @@
 //! - [`upcast`]: [`Upcasters`], schema evolution applied on read.
 //! - [`error`]: the one [`Error`] enum; no web types, no panics on stored or supplied data.
 //! - `writer` (private): the single writer thread that applies concurrent appends as they arrive
-//!   (each one atomically) and covers them with one flush (group commit).
+//!   (each one atomically) and gathers them into groups; `flusher` (private) covers each group
+//!   with one flush, then publishes and answers it (group commit); `queue` (private) is the way
+//!   in (the appends) and out (the answers, delivered by one caller per group).
 //! - `codec` / `keys` (private): the canonical binary record, its SHA-256 chain, and the key layout.
 //! - `index` (private): event id → position and stream → positions, in memory, rebuilt from the
 //!   log at open.
@@ -21,8 +23,10 @@
 mod codec;
 pub mod error;
 pub mod event;
+mod flusher;
 mod index;
 mod keys;
+mod queue;
 pub mod store;
 pub mod subscription;
 pub mod upcast;

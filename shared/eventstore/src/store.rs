@@ -13,11 +13,13 @@ use tokio::sync::{broadcast, oneshot, watch};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent};
+use crate::flusher::{Flusher, Handover};
 use crate::index::Index;
 use crate::keys;
+use crate::queue::{Answer, Command, Queue};
 use crate::subscription::Subscription;
 use crate::upcast::Upcasters;
-use crate::writer::{Answer, Command, Queue, Writer, read_index};
+use crate::writer::{Writer, read_index};
 
 /// When an append is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -190,22 +192,40 @@ impl EventStore {
         let queue = Arc::new(Queue::new(options.max_batch_events.max(1024)));
         let (durable_tx, durable) = watch::channel(head);
         let (live, _) = broadcast::channel(options.live_buffer.max(16));
+        let handover = Arc::new(Handover::default());
+        let flusher = Flusher {
+            tree: tree.clone(),
+            durability: options.durability,
+            durable: durable_tx,
+            live: live.clone(),
+            counters: counters.clone(),
+            handover: handover.clone(),
+            queue: queue.clone(),
+        };
+        let flusher = std::thread::Builder::new()
+            .name("eventstore-flusher".into())
+            .spawn(move || flusher.run())
+            .map_err(Error::Io)?;
         let writer = Writer {
             tree: tree.clone(),
             durability: options.durability,
             max_batch_events: options.max_batch_events.max(1),
             head,
             applied: head,
-            durable: durable_tx,
+            durable: durable.clone(),
             live: live.clone(),
+            handover: handover.clone(),
             index: index.clone(),
             counters: counters.clone(),
         };
         let writer_queue = queue.clone();
         let handle = std::thread::Builder::new()
             .name("eventstore-writer".into())
-            .spawn(move || writer.run(writer_queue))
-            .map_err(Error::Io)?;
+            .spawn(move || writer.run(writer_queue, flusher))
+            .map_err(|e| {
+                handover.close();
+                Error::Io(e)
+            })?;
         Ok(EventStore {
             inner: Arc::new(Inner {
                 path,

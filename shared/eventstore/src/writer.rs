@@ -1,206 +1,30 @@
 //! The single writer: one thread owns every write to the tree (group commit).
 //!
-//! Appends queue up (see [`Queue`]); the writer takes them in arrival order, checks each against
-//! the log as staged so far, encodes and chains its records, and applies what it has taken to the
-//! tree, an append's events atomically. What makes this a group commit is the
-//! flush: the writer keeps applying arriving appends and flushes once, when no more are on the
-//! way, then publishes the new durable head to readers, hands the events to live subscribers and
-//! answers every append of the group. Applying while the group gathers overlaps the tree's work
-//! with the callers' round trip; nothing is answered, and no reader sees anything, before the
-//! flush.
+//! Appends queue up (see `queue`); the writer takes them in arrival order, checks each against
+//! the log as staged so far, indexes, encodes and chains its records, and applies what it has
+//! taken to the tree, each append's events atomically. It gathers the appends that arrive into
+//! a group while it applies them, and seals the group once no more are on the way (see
+//! [`Writer::complete`]); the flusher (see `flusher`) then covers the whole group with one
+//! flush and only then publishes and answers it, while the writer goes on with the next group.
+//! Applying as appends arrive overlaps the tree's work with the callers' round trip, and the
+//! flusher overlaps the disk's with the next group's.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use tokio::sync::{Semaphore, broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 
 use crate::codec::{self, RecordRef};
 use crate::error::{Error, Result};
 use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent};
+use crate::flusher::{Handover, Outcome, Pending, Sealed};
 use crate::index::Index;
 use crate::keys;
+use crate::queue::{Answering, Command, Fanout, Queue, Reply};
 use crate::store::{Counters, Durability};
-
-pub(crate) type Reply = oneshot::Sender<Answer>;
-
-/// What an appender receives: its own result, and possibly the rest of its group's answers to
-/// deliver (see [`Fanout`]).
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub result: Result<AppendResult>,
-    pub others: Fanout,
-    /// The append's events, handed back so that the caller's thread frees them rather than the
-    /// writer's.
-    pub spent: Vec<NewEvent>,
-}
-
-/// Answers that one appender of a group delivers to the others. The writer wakes one task per
-/// group instead of every task: waking a task from the writer thread goes through the runtime's
-/// shared queue and often a thread wake-up, while a task waking others from its own runtime
-/// thread only pushes onto a local queue. Dropping a `Fanout` delivers it, so the answers go out
-/// however it ends: received and dropped by the appender, dropped inside a channel whose
-/// receiver is gone, or handed back to the writer by a failed send.
-#[derive(Debug, Default)]
-pub(crate) struct Fanout(Vec<Answering>);
-
-/// An answer on its way to its caller.
-#[derive(Debug)]
-pub(crate) struct Answering {
-    reply: Reply,
-    result: Result<AppendResult>,
-    spent: Vec<NewEvent>,
-}
-
-impl Drop for Fanout {
-    fn drop(&mut self) {
-        for a in self.0.drain(..) {
-            // A caller that has gone away needs no answer.
-            let _ = a.reply.send(Answer {
-                result: a.result,
-                others: Fanout::default(),
-                spent: a.spent,
-            });
-        }
-    }
-}
-
-pub(crate) enum Command {
-    Append {
-        stream: String,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        reply: Reply,
-    },
-    /// Flush and stop; answered once the writer has let go of the tree.
-    Shutdown { reply: oneshot::Sender<()> },
-}
-
-/// The appends waiting for the writer. A plain mutex-and-condvar queue rather than a channel: the
-/// writer takes everything queued in one swap, and can wait for more with a timeout.
-#[derive(Debug)]
-pub(crate) struct Queue {
-    state: Mutex<QueueState>,
-    ready: Condvar,
-    /// How many commands are queued, readable without the lock.
-    queued: AtomicUsize,
-    /// Bounds the queued commands: a caller waits for a permit before queueing, and the writer
-    /// returns permits as it takes commands.
-    room: Semaphore,
-}
-
-#[derive(Debug, Default)]
-struct QueueState {
-    commands: Vec<Command>,
-    /// The writer is asleep on `ready`: the next push must wake it.
-    writer_asleep: bool,
-    closed: bool,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Command::Append { stream, .. } => {
-                f.debug_struct("Append").field("stream", stream).finish()
-            }
-            Command::Shutdown { .. } => f.write_str("Shutdown"),
-        }
-    }
-}
-
-impl Queue {
-    pub(crate) fn new(capacity: usize) -> Self {
-        Queue {
-            state: Mutex::new(QueueState::default()),
-            ready: Condvar::new(),
-            queued: AtomicUsize::new(0),
-            room: Semaphore::new(capacity),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
-        // Nothing panics while holding the lock; a poisoned one still holds a consistent queue.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues a command once there is room; gives it back if the queue is closed.
-    pub(crate) async fn push(&self, command: Command) -> std::result::Result<(), Command> {
-        match self.room.acquire().await {
-            Ok(permit) => permit.forget(),
-            Err(_) => return Err(command),
-        }
-        let mut state = self.lock();
-        if state.closed {
-            drop(state);
-            self.room.add_permits(1);
-            return Err(command);
-        }
-        state.commands.push(command);
-        self.queued.store(state.commands.len(), Ordering::Release);
-        if state.writer_asleep {
-            state.writer_asleep = false;
-            self.ready.notify_one();
-        }
-        Ok(())
-    }
-
-    /// Moves every queued command into `into` (which must be empty). Waits while there is none,
-    /// until `deadline` if one is given. Returns whether the queue is closed.
-    fn take(&self, into: &mut Vec<Command>, deadline: Option<Instant>) -> bool {
-        // Spin a little before sleeping: the next append is usually moments away, and waking a
-        // sleeping thread costs more than that on a busy machine.
-        let spin_until = Instant::now() + SPIN;
-        while self.queued.load(Ordering::Acquire) == 0
-            && Instant::now() < spin_until
-            && deadline.is_none_or(|d| Instant::now() < d)
-        {
-            std::thread::yield_now();
-        }
-        let mut state = self.lock();
-        loop {
-            if !state.commands.is_empty() {
-                std::mem::swap(into, &mut state.commands);
-                self.queued.store(0, Ordering::Release);
-                let closed = state.closed;
-                drop(state);
-                self.room.add_permits(into.len());
-                return closed;
-            }
-            if state.closed {
-                return true;
-            }
-            state.writer_asleep = true;
-            state = match deadline {
-                None => self
-                    .ready
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                        state.writer_asleep = false;
-                        return false;
-                    };
-                    let (state, _) = self
-                        .ready
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner);
-                    state
-                }
-            };
-            state.writer_asleep = false;
-        }
-    }
-
-    /// Refuses further commands and wakes the writer; what is queued is still taken.
-    pub(crate) fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
-        self.ready.notify_one();
-        drop(state);
-        self.room.close();
-    }
-}
 
 pub(crate) struct Writer {
     pub tree: sled::Tree,
@@ -212,55 +36,23 @@ pub(crate) struct Writer {
     /// The end of the log in the tree (ahead of the durable head while a group gathers, and
     /// after a failed flush).
     pub applied: Head,
-    pub durable: watch::Sender<Head>,
+    pub durable: watch::Receiver<Head>,
     pub live: broadcast::Sender<Arc<StoredEvent>>,
+    pub handover: Arc<Handover>,
     /// Shared with readers; the writer is its only mutator.
     pub index: Arc<RwLock<Index>>,
     pub counters: Arc<Counters>,
 }
 
-/// How long the writer spins for the next append before it sleeps.
-const SPIN: Duration = Duration::from_micros(100);
-
-/// How long the writer waits, with nothing queued, for appends that are in flight (see
-/// `Writer::run`) before it flushes without them.
+/// How long a group waits for appends that are in flight (see `Writer::complete`) when there
+/// is no flush yet to measure the wait against.
 const GATHER_MAX: Duration = Duration::from_micros(400);
 
 /// The longest a group gathers before it is flushed, however busy the queue: bounds the latency
 /// of the group's first append.
 const GROUP_MAX: Duration = Duration::from_millis(5);
 
-/// One append's outcome within a group.
-enum Outcome {
-    /// New events; the answer waits for the group's flush.
-    Write(AppendResult),
-    /// A retry of events that were already durable when the group began: answered as stored.
-    Replay(AppendResult),
-    /// A retry of events that are applied but not yet known durable (applied earlier in this
-    /// group, or by a group whose flush failed): answered once the flush succeeds.
-    ReplayPending(AppendResult),
-    Failed(Error),
-}
-
-impl Outcome {
-    fn into_answer(self) -> Result<AppendResult> {
-        match self {
-            Outcome::Write(r) | Outcome::Replay(r) | Outcome::ReplayPending(r) => Ok(r),
-            Outcome::Failed(err) => Err(err),
-        }
-    }
-
-    /// The answer when the group's flush failed.
-    fn into_failure(self, e: &sled::Error) -> Result<AppendResult> {
-        match self {
-            Outcome::Replay(r) => Ok(r),
-            Outcome::Failed(err) => Err(err),
-            Outcome::Write(_) | Outcome::ReplayPending(_) => Err(Error::Storage(e.clone())),
-        }
-    }
-}
-
-/// The appends of one group commit, waiting for its flush.
+/// The appends of one group commit, gathering.
 struct Group {
     started: Instant,
     /// The durable head when the group began.
@@ -275,12 +67,18 @@ struct Group {
     records: Vec<Arc<StoredEvent>>,
 }
 
-/// An append's outcome, waiting for the group's flush.
-struct Pending {
-    outcome: Outcome,
-    reply: Reply,
-    /// The append's events once they are applied, to hand back (see [`Answer::spent`]).
-    spent: Vec<NewEvent>,
+impl Group {
+    fn new(durable: u64) -> Self {
+        Group {
+            started: Instant::now(),
+            durable,
+            appends: 0,
+            events: 0,
+            answers: Vec::new(),
+            pending: Vec::new(),
+            records: Vec::new(),
+        }
+    }
 }
 
 /// An append that is checked, indexed and encoded, waiting to be applied.
@@ -332,64 +130,48 @@ impl Fingerprint<'_> {
 }
 
 impl Writer {
-    pub(crate) fn run(mut self, queue: Arc<Queue>) {
+    /// Takes appends until the queue closes or a shutdown arrives. `flusher` is the thread that
+    /// flushes what this one seals; it is stopped and joined before this returns.
+    pub(crate) fn run(mut self, queue: Arc<Queue>, flusher: JoinHandle<()>) {
         let mut taken = Vec::new();
+        let mut group: Option<Group> = None;
         let mut shutdown = None;
-        let mut closed = false;
-        while shutdown.is_none() && !closed {
-            closed = queue.take(&mut taken, None);
-            if taken.is_empty() {
+        loop {
+            let deadline = group.as_ref().map(|g| self.seal_deadline(g));
+            let closed = queue.take(&mut taken, deadline);
+            for command in taken.drain(..) {
+                match command {
+                    Command::Append {
+                        stream,
+                        expected,
+                        events,
+                        reply,
+                    } => {
+                        let durable = self.durable.borrow().position;
+                        let g = group.get_or_insert_with(|| Group::new(durable));
+                        self.stage(g, stream, expected, events, reply);
+                    }
+                    Command::Shutdown { reply } => shutdown = Some(reply),
+                }
+            }
+            let stopping = closed || shutdown.is_some();
+            if let Some(g) = group.as_mut() {
+                self.apply_pending(g);
+            }
+            if let Some(g) = group.take_if(|g| stopping || self.complete(g)) {
+                self.seal(g);
+            }
+            if stopping {
                 break;
             }
-            let mut group = Group {
-                started: Instant::now(),
-                durable: self.durable.borrow().position,
-                appends: 0,
-                events: 0,
-                answers: Vec::new(),
-                pending: Vec::new(),
-                records: Vec::new(),
-            };
-            // Stage and apply what arrives until no more is on the way. Appends that are in
-            // flight but not queued yet are moments away (their callers were just answered and
-            // are resubmitting); flushing without them splits the appenders into cohorts that
-            // take turns, doubling the flushes for the same work (PostgreSQL's `commit_delay`
-            // with `commit_siblings`, made exact). So with nothing queued, wait for them while
-            // the group holds fewer appends than are in flight, never longer than `GATHER_MAX`
-            // at a time. A lone appender never waits. Meanwhile the tree takes what has arrived.
-            loop {
-                for command in taken.drain(..) {
-                    match command {
-                        Command::Append {
-                            stream,
-                            expected,
-                            events,
-                            reply,
-                        } => self.stage(&mut group, stream, expected, events, reply),
-                        Command::Shutdown { reply } => shutdown = Some(reply),
-                    }
-                }
-                self.apply_pending(&mut group);
-                if shutdown.is_some()
-                    || closed
-                    || group.events >= self.max_batch_events
-                    || group.started.elapsed() >= GROUP_MAX
-                {
-                    break;
-                }
-                let waiting = self.durability == Durability::Flush
-                    && group.appends < self.counters.in_flight.load(Ordering::Acquire);
-                let deadline = Instant::now() + if waiting { GATHER_MAX } else { Duration::ZERO };
-                closed = queue.take(&mut taken, Some(deadline));
-                if taken.is_empty() {
-                    break;
-                }
-            }
-            self.finish(group);
         }
-        // Refuse whatever is still queued, then make sure everything applied is on disk.
+        // Let the flusher finish what is sealed, refuse whatever is still queued, then make
+        // sure everything applied is on disk.
+        self.handover.close();
+        if flusher.join().is_err() {
+            tracing::error!("the event store's flusher stopped with a panic");
+        }
         queue.close();
-        taken.clear();
         queue.take(&mut taken, Some(Instant::now()));
         let refused = taken.drain(..).filter_map(|command| match command {
             Command::Append { reply, events, .. } => Some(Answering {
@@ -412,67 +194,59 @@ impl Writer {
         }
     }
 
-    /// Flushes the group, then publishes and answers it.
-    fn finish(&mut self, group: Group) {
-        if group.events > 0 {
+    /// Whether the group should be flushed now. It is complete once it holds every append in
+    /// flight: the others are moments away (their callers were just answered and are
+    /// resubmitting), and flushing without them splits the appenders into cohorts that take
+    /// turns, doubling the flushes for the same work (PostgreSQL's `commit_delay` with
+    /// `commit_siblings`, made exact). A lone appender never waits. But a group waits for
+    /// stragglers no longer than a flush takes: past that they are better served by the next
+    /// flush, which the flusher runs while this one's stragglers are applied. Nothing is sealed
+    /// while the flusher is busy, as it could not start on it anyway.
+    fn complete(&self, g: &Group) -> bool {
+        if g.events >= self.max_batch_events || g.started.elapsed() >= GROUP_MAX {
+            return true;
+        }
+        if self.handover.is_busy() {
+            return false;
+        }
+        if self.durability == Durability::Relaxed {
+            return true;
+        }
+        let in_flight = self.counters.in_flight.load(Ordering::Acquire);
+        g.appends + self.handover.sealed_appends() >= in_flight
+            || g.started.elapsed() >= self.commit_delay()
+    }
+
+    /// When the writer must look at the group again if nothing arrives.
+    fn seal_deadline(&self, g: &Group) -> Instant {
+        if self.handover.is_busy() {
+            // The flusher kicks the queue when it is done.
+            g.started + GROUP_MAX
+        } else {
+            g.started + self.commit_delay()
+        }
+    }
+
+    /// How long a group may wait for its stragglers: about one flush.
+    fn commit_delay(&self) -> Duration {
+        match self.handover.last_flush() {
+            Duration::ZERO => GATHER_MAX,
+            last => last.min(GROUP_MAX),
+        }
+    }
+
+    /// Hands a complete group to the flusher.
+    fn seal(&mut self, g: Group) {
+        if g.events > 0 {
             let c = &self.counters;
             c.batches.fetch_add(1, Ordering::Relaxed);
-            c.events.fetch_add(group.events as u64, Ordering::Relaxed);
+            c.events.fetch_add(g.events as u64, Ordering::Relaxed);
         }
-        // A group of retries alone still waits for a flush: what it answers with may have been
-        // applied by an earlier group whose flush failed.
-        let flushed = match self.durability {
-            Durability::Flush => {
-                self.counters.flushes.fetch_add(1, Ordering::Relaxed);
-                self.tree.flush().map(|_| ())
-            }
-            Durability::Relaxed => Ok(()),
-        };
-        let answers: Vec<_> = match flushed {
-            Ok(()) => {
-                if self.durable.borrow().position != self.applied.position {
-                    self.durable.send_replace(self.applied);
-                }
-                for record in group.records {
-                    // No receiver is fine: nobody is subscribed.
-                    let _ = self.live.send(record);
-                }
-                group
-                    .answers
-                    .into_iter()
-                    .map(|p| Answering {
-                        reply: p.reply,
-                        result: p.outcome.into_answer(),
-                        spent: p.spent,
-                    })
-                    .collect()
-            }
-            Err(e) => {
-                // Applied but not known durable: the callers get an error and may retry with the
-                // same ids (which then answers with the original result). Readers keep seeing the
-                // last durable head until a later flush succeeds.
-                tracing::error!(error = %e, "event store flush failed");
-                group
-                    .answers
-                    .into_iter()
-                    .map(|p| Answering {
-                        reply: p.reply,
-                        result: p.outcome.into_failure(&e),
-                        spent: p.spent,
-                    })
-                    .collect()
-            }
-        };
-        let mut answers = Fanout(answers);
-        // One caller delivers the others' answers (see `Fanout`). If it has gone away, the send
-        // hands the bundle back and dropping it here delivers it.
-        if let Some(a) = answers.0.pop() {
-            let _ = a.reply.send(Answer {
-                result: a.result,
-                others: answers,
-                spent: a.spent,
-            });
-        }
+        self.handover.seal(Sealed {
+            head: self.applied,
+            answers: g.answers,
+            records: g.records,
+        });
     }
 
     /// Checks one append against the log as staged so far, indexes and encodes its events, and
