@@ -5,7 +5,7 @@
 # gateway's rate limit off, and `bare-endpoint` (tests/bin/bare_endpoint.rs) serving the same
 # need body; then measures with wrk, one after the other on the same machine:
 #   - GET /need on the bare endpoint (the yardstick),
-#   - GET /v1/needs/{id} through the gateway (gateway -> needs),
+#   - GET /v1/needs/{id} through the gateway (gateway -> needs, called in-process),
 #   - GET /v1/needs/{id}/matches through the gateway (gateway -> matcher), as the owning state,
 #   - POST /v1/needs through the gateway (durable; every request creates a need),
 # each as requests/s and p50/p99 latency, with the ratios to the bare endpoint; the time from a
@@ -260,7 +260,7 @@ echo
 echo "capmatch load benchmark"
 echo "  $(nproc) cores, $(uname -m); capmatch serve (release, rate limit off) and wrk on the same machine"
 echo "  wrk -t$LOAD_THREADS -c$LOAD_CONNECTIONS -d${LOAD_SECONDS}s, one run after another; GETs as the owning state (JWT)"
-echo "  log filter: ${RUST_LOG:-${CAPMATCH_LOG__FILTER:-the default (info: a 'request completed' line per request in each service)}}"
+echo "  log filter: ${RUST_LOG:-${CAPMATCH_LOG__FILTER:-the default (info: one 'request completed' line per request, the gateway's)}}"
 echo "  need body ${NEED_BYTES} B (the bare endpoint serves the same bytes); suggestions page ${MATCHES_BYTES} B"
 echo
 printf '  %-40s %10s %9s %9s %9s %7s\n' "" "req/s" "p50 ms" "p99 ms" "requests" "errors"
