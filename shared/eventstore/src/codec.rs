@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use sled::IVec;
 use uuid::Uuid;
 
-use crate::event::{EventMetadata, Payload, StoredEvent};
+use crate::event::{EventMetadata, Payload, StoredEvent, Text};
 
 const FORMAT: u8 = 1;
 pub(crate) const HASH_LEN: usize = 32;
@@ -74,7 +74,7 @@ pub(crate) fn encode(r: &RecordRef<'_>) -> (Vec<u8>, [u8; HASH_LEN]) {
     (buf, hash)
 }
 
-fn opt_str_len(s: &Option<String>) -> usize {
+fn opt_str_len(s: &Option<Text>) -> usize {
     1 + s.as_ref().map_or(0, |s| 4 + s.len())
 }
 
@@ -113,9 +113,66 @@ pub(crate) struct Decoded {
     pub computed_hash: [u8; HASH_LEN],
 }
 
+/// The strings of recently decoded records, so that the records of one read share them (see
+/// [`Text`]) instead of each allocating its own.
+#[derive(Default)]
+pub(crate) struct Interner {
+    streams: Recent<4>,
+    event_types: Recent<8>,
+    actors: Recent<8>,
+}
+
+/// The last `N` distinct strings seen, replaced in turn; the last one found is tried first.
+struct Recent<const N: usize> {
+    slots: [Option<Text>; N],
+    last: usize,
+    next: usize,
+}
+
+impl<const N: usize> Default for Recent<N> {
+    fn default() -> Self {
+        Recent {
+            slots: std::array::from_fn(|_| None),
+            last: 0,
+            next: 0,
+        }
+    }
+}
+
+impl<const N: usize> Recent<N> {
+    fn get(&mut self, bytes: &[u8]) -> Result<Text, String> {
+        if let Some(Some(t)) = self.slots.get(self.last)
+            && t.as_bytes() == bytes
+        {
+            return Ok(t.clone());
+        }
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|t| t.as_ref().is_some_and(|t| t.as_bytes() == bytes))
+            && let Some(Some(t)) = self.slots.get(i)
+        {
+            self.last = i;
+            return Ok(t.clone());
+        }
+        let t = Text::from(std::str::from_utf8(bytes).map_err(|_| "string is not UTF-8")?);
+        if let Some(slot) = self.slots.get_mut(self.next) {
+            *slot = Some(t.clone());
+        }
+        self.last = self.next;
+        self.next = (self.next + 1) % N;
+        Ok(t)
+    }
+}
+
 /// Decodes a stored record. With `check_hash` the body's hash is recomputed (for `verify`);
 /// without it the stored hash is trusted and `computed_hash` repeats it (for ordinary reads).
-pub(crate) fn decode(position: u64, record: &IVec, check_hash: bool) -> Result<Decoded, String> {
+pub(crate) fn decode(
+    position: u64,
+    record: &IVec,
+    check_hash: bool,
+    strings: &mut Interner,
+) -> Result<Decoded, String> {
     let bytes: &[u8] = record;
     if bytes.len() < HASH_LEN {
         return Err("record shorter than its hash".into());
@@ -135,10 +192,10 @@ pub(crate) fn decode(position: u64, record: &IVec, check_hash: bool) -> Result<D
     let recorded_at_micros = r.i64()?;
     let id = r.uuid()?;
     let schema_version = r.u32()?;
-    let stream = r.string()?;
-    let event_type = r.string()?;
-    let actor_subject = r.opt_string()?;
-    let actor_role = r.opt_string()?;
+    let stream = strings.streams.get(r.bytes()?)?;
+    let event_type = strings.event_types.get(r.bytes()?)?;
+    let actor_subject = r.opt_bytes()?.map(|b| strings.actors.get(b)).transpose()?;
+    let actor_role = r.opt_bytes()?.map(|b| strings.actors.get(b)).transpose()?;
     let correlation_id = r.opt_uuid()?;
     let causation_id = r.opt_uuid()?;
     let payload_len = r.u32()? as usize;
@@ -268,13 +325,6 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
-    fn string(&mut self) -> Result<String, String> {
-        let b = self.bytes()?;
-        std::str::from_utf8(b)
-            .map(str::to_owned)
-            .map_err(|_| "string is not UTF-8".to_string())
-    }
-
     fn flag(&mut self) -> Result<bool, String> {
         match self.u8()? {
             0 => Ok(false),
@@ -283,9 +333,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_string(&mut self) -> Result<Option<String>, String> {
+    fn opt_bytes(&mut self) -> Result<Option<&'a [u8]>, String> {
         if self.flag()? {
-            self.string().map(Some)
+            self.bytes().map(Some)
         } else {
             Ok(None)
         }
@@ -331,7 +381,7 @@ mod tests {
     #[test]
     fn a_record_decodes_to_what_was_encoded() {
         let (bytes, hash) = sample(&[5; 32]);
-        let d = decode(3, &bytes, true).unwrap();
+        let d = decode(3, &bytes, true, &mut Interner::default()).unwrap();
         assert_eq!(d.event.stream, "need-1");
         assert_eq!(d.event.stream_version, 2);
         assert_eq!(d.event.payload.as_str(), r#"{"a":1}"#);
@@ -351,12 +401,21 @@ mod tests {
     fn no_truncation_or_flipped_byte_makes_decoding_panic() {
         let (bytes, hash) = sample(&[0; 32]);
         for cut in 0..bytes.len() {
-            assert!(decode(3, &IVec::from(&bytes[..cut]), true).is_err() || cut == bytes.len());
+            assert!(
+                decode(
+                    3,
+                    &IVec::from(&bytes[..cut]),
+                    true,
+                    &mut Interner::default()
+                )
+                .is_err()
+                    || cut == bytes.len()
+            );
         }
         for i in 0..bytes.len() {
             let mut b = bytes.to_vec();
             b[i] ^= 0x41;
-            if let Ok(d) = decode(3, &IVec::from(b), true) {
+            if let Ok(d) = decode(3, &IVec::from(b), true, &mut Interner::default()) {
                 assert!(d.computed_hash != d.event.hash || d.computed_hash != hash);
             }
         }
@@ -365,6 +424,42 @@ mod tests {
     #[test]
     fn a_record_under_the_wrong_key_is_refused() {
         let (bytes, _) = sample(&[0; 32]);
-        assert!(decode(4, &bytes, false).is_err());
+        assert!(decode(4, &bytes, false, &mut Interner::default()).is_err());
+    }
+
+    #[test]
+    fn records_decoded_through_one_interner_keep_their_own_strings() {
+        // More distinct values than any cache holds, revisited out of order.
+        let names: Vec<String> = (0..20).map(|i| format!("s{}", i % 11)).collect();
+        let mut strings = Interner::default();
+        for (i, name) in names.iter().chain(names.iter().rev()).enumerate() {
+            let id = Uuid::from_u128(i as u128);
+            let role = format!("r{}", i % 3);
+            let meta = EventMetadata {
+                actor_subject: Some(name.as_str().into()),
+                actor_role: Some(role.as_str().into()),
+                correlation_id: None,
+                causation_id: None,
+            };
+            let (bytes, _) = encode(&RecordRef {
+                position: 1,
+                stream_version: 1,
+                recorded_at_micros: 0,
+                id: &id,
+                schema_version: 1,
+                stream: name,
+                event_type: &role,
+                metadata: &meta,
+                payload: b"{}",
+                prev_hash: &[0; 32],
+            });
+            let e = decode(1, &IVec::from(bytes), false, &mut strings)
+                .unwrap()
+                .event;
+            assert_eq!(e.stream, *name);
+            assert_eq!(e.event_type, role);
+            assert_eq!(e.metadata.actor_subject.as_deref(), Some(name.as_str()));
+            assert_eq!(e.metadata.actor_role.as_deref(), Some(role.as_str()));
+        }
     }
 }

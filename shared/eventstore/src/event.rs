@@ -1,6 +1,9 @@
 //! The values that cross the store's API.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -45,9 +48,9 @@ impl fmt::Display for ExpectedVersion {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventMetadata {
     /// The `sub` claim of the caller's token.
-    pub actor_subject: Option<String>,
+    pub actor_subject: Option<Text>,
     /// The caller's role (`state`, `provider`, `coordinator`, ...).
-    pub actor_role: Option<String>,
+    pub actor_role: Option<Text>,
     /// Ties together every event caused by one request (the request id, usually).
     pub correlation_id: Option<Uuid>,
     /// The event or command this one answers.
@@ -101,11 +104,11 @@ impl NewEvent {
 pub struct StoredEvent {
     /// Dense global position, 1-based, in commit order.
     pub position: u64,
-    pub stream: String,
+    pub stream: Text,
     /// Dense version within the stream, 1-based.
     pub stream_version: u64,
     pub id: Uuid,
-    pub event_type: String,
+    pub event_type: Text,
     /// The schema version after any upcasting applied on read.
     pub schema_version: u32,
     /// The JSON payload, kept as text so that replay does not pay for parsing it until a consumer
@@ -134,6 +137,122 @@ impl StoredEvent {
 
     pub fn hash_hex(&self) -> String {
         hex::encode(self.hash)
+    }
+}
+
+/// An immutable string that is cheap to clone (an `Arc<str>`). Stream names, event types and
+/// actors repeat from one event to the next, so the events of a read share one copy of each
+/// instead of allocating their own. Derefs, compares, hashes, prints and serialises as a `str`.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Self {
+        Text(Arc::from(s.as_str()))
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> Self {
+        t.0.as_ref().to_owned()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        &*self.0 == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        self == &*other.0
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        *self == &*other.0
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == &*other.0
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Text::from)
     }
 }
 

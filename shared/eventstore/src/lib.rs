@@ -34,7 +34,7 @@ mod writer;
 
 pub use error::{Error, Result};
 pub use event::{
-    AppendResult, EventMetadata, ExpectedVersion, Head, NewEvent, Payload, StoredEvent,
+    AppendResult, EventMetadata, ExpectedVersion, Head, NewEvent, Payload, StoredEvent, Text,
 };
 pub use store::{ChainBreak, Durability, EventStore, Options, Stats, VerifyReport, WeakEventStore};
 pub use subscription::Subscription;

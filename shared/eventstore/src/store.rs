@@ -339,9 +339,10 @@ impl EventStore {
             limit,
             self.head().position,
         );
+        let mut strings = codec::Interner::default();
         positions
             .into_iter()
-            .map(|p| self.read_position(p))
+            .map(|p| self.read_position(p, &mut strings))
             .collect()
     }
 
@@ -352,7 +353,9 @@ impl EventStore {
         blocking(move || {
             let position = read_index(&this.inner.index).position_of(&id);
             match position {
-                Some(p) if p <= this.head().position => this.read_position(p).map(Some),
+                Some(p) if p <= this.head().position => this
+                    .read_position(p, &mut codec::Interner::default())
+                    .map(Some),
                 _ => Ok(None),
             }
         })
@@ -377,6 +380,7 @@ impl EventStore {
         let last = durable.min(after_position.saturating_add(limit as u64));
         let mut out = Vec::with_capacity((last - after_position) as usize);
         let mut expected = after_position + 1;
+        let mut strings = codec::Interner::default();
         for entry in self
             .inner
             .tree
@@ -390,7 +394,7 @@ impl EventStore {
                     reason: "event missing from the log".into(),
                 });
             }
-            out.push(self.decode(position, &v)?);
+            out.push(self.decode(position, &v, &mut strings)?);
             expected += 1;
         }
         if expected <= last {
@@ -402,7 +406,7 @@ impl EventStore {
         Ok(out)
     }
 
-    fn read_position(&self, position: u64) -> Result<StoredEvent> {
+    fn read_position(&self, position: u64, strings: &mut codec::Interner) -> Result<StoredEvent> {
         let bytes = self
             .inner
             .tree
@@ -411,11 +415,16 @@ impl EventStore {
                 position,
                 reason: "indexed event is missing".into(),
             })?;
-        self.decode(position, &bytes)
+        self.decode(position, &bytes, strings)
     }
 
-    fn decode(&self, position: u64, bytes: &sled::IVec) -> Result<StoredEvent> {
-        let mut event = codec::decode(position, bytes, false)
+    fn decode(
+        &self,
+        position: u64,
+        bytes: &sled::IVec,
+        strings: &mut codec::Interner,
+    ) -> Result<StoredEvent> {
+        let mut event = codec::decode(position, bytes, false, strings)
             .map_err(|reason| Error::Corrupt { position, reason })?
             .event;
         self.inner.upcasters.apply(&mut event)?;
@@ -525,6 +534,7 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
     let mut prev = [0u8; codec::HASH_LEN];
     let mut verified = 0u64;
     let mut hash_at_head = None;
+    let mut strings = codec::Interner::default();
     let report = |verified: u64, last: [u8; codec::HASH_LEN], first_break| VerifyReport {
         verified,
         head: head.unwrap_or(Head {
@@ -551,7 +561,7 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
             Some(p) => return broken(format!("missing; the log jumps to {p}")),
             None => return broken("malformed event key".into()),
         }
-        let d = match codec::decode(expected, &v, true) {
+        let d = match codec::decode(expected, &v, true, &mut strings) {
             Ok(d) => d,
             Err(reason) => return broken(reason),
         };
@@ -701,7 +711,7 @@ mod tests {
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             let old = tree.get(keys::event(3)).unwrap().unwrap();
-            let d = codec::decode(3, &old, true).unwrap();
+            let d = codec::decode(3, &old, true, &mut codec::Interner::default()).unwrap();
             let e = d.event;
             let (bytes, _) = codec::encode(&codec::RecordRef {
                 position: 3,

@@ -13,15 +13,20 @@ use crate::event::{Payload, StoredEvent};
 
 type UpcastFn = Arc<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
 
-/// Upcasters keyed by (event type, the version they read).
+/// Upcasters keyed by event type, then by the version they read (so that looking one up for a
+/// stored event allocates nothing).
 #[derive(Clone, Default)]
 pub struct Upcasters {
-    by_type: HashMap<(String, u32), UpcastFn>,
+    by_type: HashMap<String, HashMap<u32, UpcastFn>>,
 }
 
 impl fmt::Debug for Upcasters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut keys: Vec<_> = self.by_type.keys().collect();
+        let mut keys: Vec<_> = self
+            .by_type
+            .iter()
+            .flat_map(|(t, versions)| versions.keys().map(move |v| (t, v)))
+            .collect();
         keys.sort();
         f.debug_struct("Upcasters").field("from", &keys).finish()
     }
@@ -43,7 +48,9 @@ impl Upcasters {
         F: Fn(Value) -> Result<Value, String> + Send + Sync + 'static,
     {
         self.by_type
-            .insert((event_type.to_owned(), from_version), Arc::new(f));
+            .entry(event_type.to_owned())
+            .or_default()
+            .insert(from_version, Arc::new(f));
         self
     }
 
@@ -53,33 +60,33 @@ impl Upcasters {
 
     /// Brings `event` to the newest version reachable through registered upcasters.
     pub(crate) fn apply(&self, event: &mut StoredEvent) -> Result<()> {
-        if self.by_type.is_empty() {
+        let Some(versions) = self.by_type.get(event.event_type.as_str()) else {
             return Ok(());
-        }
-        let mut key = (event.event_type.clone(), event.schema_version);
-        let Some(mut f) = self.by_type.get(&key) else {
+        };
+        let mut version = event.schema_version;
+        let Some(mut f) = versions.get(&version) else {
             return Ok(());
         };
         let fail = |version: u32, message: String| Error::Upcast {
             position: event.position,
-            event_type: event.event_type.clone(),
+            event_type: event.event_type.to_string(),
             version,
             message,
         };
         let mut value: Value = event
             .payload
             .to_value()
-            .map_err(|_| fail(key.1, "stored payload is not valid JSON".into()))?;
+            .map_err(|_| fail(version, "stored payload is not valid JSON".into()))?;
         for _ in 0..MAX_CHAIN {
-            value = f(value).map_err(|m| fail(key.1, m))?;
-            key.1 = key.1.saturating_add(1);
-            match self.by_type.get(&key) {
+            value = f(value).map_err(|m| fail(version, m))?;
+            version = version.saturating_add(1);
+            match versions.get(&version) {
                 Some(next) => f = next,
                 None => break,
             }
         }
         event.payload = Payload::from(&value);
-        event.schema_version = key.1;
+        event.schema_version = version;
         Ok(())
     }
 }

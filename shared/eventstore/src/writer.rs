@@ -19,7 +19,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::codec::{self, RecordRef};
 use crate::error::{Error, Result};
-use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent};
+use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent, Text};
 use crate::flusher::{Handover, Outcome, Pending, Sealed};
 use crate::index::Index;
 use crate::keys;
@@ -438,10 +438,10 @@ impl Writer {
             {
                 group.records.push(Arc::new(StoredEvent {
                     position,
-                    stream: p.stream.clone(),
+                    stream: Text::from(p.stream.as_str()),
                     stream_version: version,
                     id: ev.id,
-                    event_type: ev.event_type,
+                    event_type: ev.event_type.into(),
                     schema_version: ev.schema_version,
                     payload: ev.payload,
                     metadata: ev.metadata,
@@ -508,7 +508,7 @@ impl Writer {
                 position,
                 reason: "indexed event is missing".into(),
             })?;
-        let d = codec::decode(position, &bytes, false)
+        let d = codec::decode(position, &bytes, false, &mut codec::Interner::default())
             .map_err(|reason| Error::Corrupt { position, reason })?;
         let e = d.event;
         let stored = Fingerprint {

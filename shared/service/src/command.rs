@@ -92,8 +92,8 @@ impl CommandRequest<'_> {
     pub fn metadata(&self) -> EventMetadata {
         let rid = self.request_id.as_str();
         EventMetadata {
-            actor_subject: Some(self.actor.subject.clone()),
-            actor_role: Some(self.actor.role.name().to_owned()),
+            actor_subject: Some(self.actor.subject.as_str().into()),
+            actor_role: Some(self.actor.role.name().into()),
             correlation_id: Some(
                 Uuid::parse_str(rid)
                     .unwrap_or_else(|_| Uuid::new_v5(&Uuid::NAMESPACE_OID, rid.as_bytes())),

@@ -37,11 +37,11 @@ impl HistoryEntry {
             version: event.stream_version,
             position: event.position,
             event_id: event.id,
-            event_type: event.event_type.clone(),
+            event_type: event.event_type.to_string(),
             schema_version: event.schema_version,
             recorded_at: event.recorded_at,
-            actor: event.metadata.actor_subject.clone(),
-            actor_role: event.metadata.actor_role.clone(),
+            actor: event.metadata.actor_subject.as_deref().map(str::to_owned),
+            actor_role: event.metadata.actor_role.as_deref().map(str::to_owned),
             payload: event.payload_value().map_err(ApiError::internal)?,
         })
     }

@@ -38,7 +38,7 @@ impl ApplyError {
     pub fn new(event: &StoredEvent, message: impl Into<String>) -> Self {
         Self {
             position: event.position,
-            event_type: event.event_type.clone(),
+            event_type: event.event_type.to_string(),
             message: message.into(),
         }
     }

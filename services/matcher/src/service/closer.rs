@@ -129,8 +129,8 @@ pub async fn close(store: &EventStore, job: CloseJob) -> Result<Closed, CloseErr
             return Ok(Closed::NotOpen);
         };
         let metadata = EventMetadata {
-            actor_subject: Some(SERVICE_SUBJECT.to_owned()),
-            actor_role: Some("service".to_owned()),
+            actor_subject: Some(SERVICE_SUBJECT.into()),
+            actor_role: Some("service".into()),
             correlation_id: Some(job.closing.source),
             causation_id: Some(job.closing.source),
         };
