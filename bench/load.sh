@@ -260,7 +260,7 @@ echo
 echo "capmatch load benchmark"
 echo "  $(nproc) cores, $(uname -m); capmatch serve (release, rate limit off) and wrk on the same machine"
 echo "  wrk -t$LOAD_THREADS -c$LOAD_CONNECTIONS -d${LOAD_SECONDS}s, one run after another; GETs as the owning state (JWT)"
-echo "  log filter: ${RUST_LOG:-${CAPMATCH_LOG__FILTER:-the default (info: one 'request completed' line per request, the gateway's)}}"
+echo "  log filter: ${RUST_LOG:-${CAPMATCH_LOG__FILTER:-the default (info: one 'request completed' line per request, at the gateway)}}"
 echo "  need body ${NEED_BYTES} B (the bare endpoint serves the same bytes); suggestions page ${MATCHES_BYTES} B"
 echo
 printf '  %-40s %10s %9s %9s %9s %7s\n' "" "req/s" "p50 ms" "p99 ms" "requests" "errors"
