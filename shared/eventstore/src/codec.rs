@@ -5,27 +5,136 @@
 //! (all integers big-endian, strings and byte strings length-prefixed with a u32):
 //!
 //! ```text
-//! u8 format (1) | u64 position | u64 stream_version | i64 recorded_at (µs since epoch)
-//! [16] event id | u32 schema_version | str stream | str event_type
+//! u8 format (2) | [16] event id | u32 schema_version | str stream | str event_type
 //! opt str actor_subject | opt str actor_role | opt [16] correlation | opt [16] causation
-//! bytes payload (JSON text) | [32] previous hash
+//! bytes payload (JSON text)
+//! u64 position | u64 stream_version | i64 recorded_at (µs since epoch) | [32] previous hash
 //! ```
 //!
-//! `opt` is a u8 flag (0 absent, 1 present) followed by the value. The encoding is written once
-//! at append time and never rewritten; decoding checks every length so that no stored byte can make
-//! it panic.
+//! `opt` is a u8 flag (0 absent, 1 present) followed by the value. What the caller knows comes
+//! first and what only the writer knows (the record's place in the log) comes last, so the
+//! caller's task encodes and hashes most of a record ([`prepare`]) and the single writer only
+//! writes and hashes the last 56 bytes ([`seal`]): SHA-256 runs front to back, and the caller
+//! hands over its state part-way. Format 1, written by earlier versions, had the position,
+//! stream version and time after the format byte; it is still read. The encoding is written
+//! once at append time and never rewritten; decoding checks every length so that no stored byte
+//! can make it panic.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sled::IVec;
 use uuid::Uuid;
 
-use crate::event::{EventMetadata, Payload, StoredEvent, Text};
+use crate::event::{EventMetadata, NewEvent, Payload, StoredEvent, Text};
 
-const FORMAT: u8 = 1;
+/// The format this version writes.
+const FORMAT: u8 = 2;
+/// The first format, read but no longer written.
+const FORMAT_1: u8 = 1;
 pub(crate) const HASH_LEN: usize = 32;
+/// The writer's part of a format-2 body: position, stream version, time, previous hash.
+pub(crate) const TAIL_LEN: usize = 8 + 8 + 8 + HASH_LEN;
 
-/// The fields of a record that the writer supplies.
+/// A record encoded but for the writer's part, with the hash state over what is encoded. Its
+/// buffer already has the length of the finished record.
+pub(crate) struct Unsealed {
+    buf: IVec,
+    hasher: Sha256,
+}
+
+impl std::fmt::Debug for Unsealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unsealed")
+            .field("len", &self.buf.len())
+            .finish()
+    }
+}
+
+/// Encodes what the caller knows of an event's record (on the caller's task).
+pub(crate) fn prepare(stream: &str, e: &NewEvent) -> Unsealed {
+    prepare_parts(
+        &e.id,
+        e.schema_version,
+        stream,
+        &e.event_type,
+        &e.metadata,
+        e.payload.as_bytes(),
+    )
+}
+
+fn prepare_parts(
+    id: &Uuid,
+    schema_version: u32,
+    stream: &str,
+    event_type: &str,
+    m: &EventMetadata,
+    payload: &[u8],
+) -> Unsealed {
+    let len = 1
+        + 16
+        + 4
+        + 4 * 3
+        + stream.len()
+        + event_type.len()
+        + payload.len()
+        + opt_str_len(&m.actor_subject)
+        + opt_str_len(&m.actor_role)
+        + 2 * 17
+        + TAIL_LEN
+        + HASH_LEN;
+    let mut buf = Vec::with_capacity(len);
+    buf.push(FORMAT);
+    buf.extend_from_slice(id.as_bytes());
+    buf.extend_from_slice(&schema_version.to_be_bytes());
+    put_bytes(&mut buf, stream.as_bytes());
+    put_bytes(&mut buf, event_type.as_bytes());
+    put_opt_str(&mut buf, m.actor_subject.as_deref());
+    put_opt_str(&mut buf, m.actor_role.as_deref());
+    put_opt_uuid(&mut buf, m.correlation_id.as_ref());
+    put_opt_uuid(&mut buf, m.causation_id.as_ref());
+    put_bytes(&mut buf, payload);
+    let hasher = Sha256::new_with_prefix(&buf);
+    buf.resize(buf.len() + TAIL_LEN + HASH_LEN, 0);
+    Unsealed {
+        buf: IVec::from(buf),
+        hasher,
+    }
+}
+
+/// Writes the writer's part into a prepared record and finishes its hash (on the writer). The
+/// buffer is written in place: nothing else holds it yet.
+pub(crate) fn seal(
+    u: Unsealed,
+    position: u64,
+    stream_version: u64,
+    recorded_at_micros: i64,
+    prev_hash: &[u8; HASH_LEN],
+) -> (IVec, [u8; HASH_LEN]) {
+    let Unsealed {
+        mut buf,
+        mut hasher,
+    } = u;
+    let mut tail = [0u8; TAIL_LEN];
+    tail[..8].copy_from_slice(&position.to_be_bytes());
+    tail[8..16].copy_from_slice(&stream_version.to_be_bytes());
+    tail[16..24].copy_from_slice(&recorded_at_micros.to_be_bytes());
+    tail[24..].copy_from_slice(prev_hash);
+    hasher.update(tail);
+    let hash: [u8; HASH_LEN] = hasher.finalize().into();
+    let bytes: &mut [u8] = &mut buf;
+    // `prepare` sized the buffer, so the last bytes are the tail and the hash.
+    if let Some(end) = bytes.len().checked_sub(TAIL_LEN + HASH_LEN)
+        && let Some(rest) = bytes.get_mut(end..)
+    {
+        let (t, h) = rest.split_at_mut(TAIL_LEN);
+        t.copy_from_slice(&tail);
+        h.copy_from_slice(&hash);
+    }
+    (buf, hash)
+}
+
+/// Every field of a record, for encoding one in a single step (tests, tools).
+#[cfg(test)]
 pub(crate) struct RecordRef<'a> {
     pub position: u64,
     pub stream_version: u64,
@@ -40,22 +149,30 @@ pub(crate) struct RecordRef<'a> {
 }
 
 /// Encodes a record and returns the bytes to store with the record's hash.
-pub(crate) fn encode(r: &RecordRef<'_>) -> (Vec<u8>, [u8; HASH_LEN]) {
+#[cfg(test)]
+pub(crate) fn encode(r: &RecordRef<'_>) -> (IVec, [u8; HASH_LEN]) {
+    let u = prepare_parts(
+        r.id,
+        r.schema_version,
+        r.stream,
+        r.event_type,
+        r.metadata,
+        r.payload,
+    );
+    seal(
+        u,
+        r.position,
+        r.stream_version,
+        r.recorded_at_micros,
+        r.prev_hash,
+    )
+}
+
+/// A record as format 1 laid it out (the writer's fields first), as earlier versions wrote.
+#[cfg(test)]
+pub(crate) fn encode_format_1(r: &RecordRef<'_>) -> (IVec, [u8; HASH_LEN]) {
     let m = r.metadata;
-    let len = 1
-        + 8 * 3
-        + 16
-        + 4
-        + 4 * 3
-        + r.stream.len()
-        + r.event_type.len()
-        + r.payload.len()
-        + opt_str_len(&m.actor_subject)
-        + opt_str_len(&m.actor_role)
-        + 2 * 17
-        + 2 * HASH_LEN;
-    let mut buf = Vec::with_capacity(len);
-    buf.push(FORMAT);
+    let mut buf = vec![FORMAT_1];
     buf.extend_from_slice(&r.position.to_be_bytes());
     buf.extend_from_slice(&r.stream_version.to_be_bytes());
     buf.extend_from_slice(&r.recorded_at_micros.to_be_bytes());
@@ -71,7 +188,7 @@ pub(crate) fn encode(r: &RecordRef<'_>) -> (Vec<u8>, [u8; HASH_LEN]) {
     buf.extend_from_slice(r.prev_hash);
     let hash: [u8; HASH_LEN] = Sha256::digest(&buf).into();
     buf.extend_from_slice(&hash);
-    (buf, hash)
+    (IVec::from(buf), hash)
 }
 
 fn opt_str_len(s: &Option<Text>) -> usize {
@@ -140,7 +257,8 @@ impl<const N: usize> Default for Recent<N> {
 }
 
 impl<const N: usize> Recent<N> {
-    fn get(&mut self, bytes: &[u8]) -> Result<Text, String> {
+    #[inline]
+    fn get(&mut self, bytes: &[u8]) -> Result<Text, Fault> {
         if let Some(Some(t)) = self.slots.get(self.last)
             && t.as_bytes() == bytes
         {
@@ -165,80 +283,112 @@ impl<const N: usize> Recent<N> {
     }
 }
 
-/// Decodes a stored record. With `check_hash` the body's hash is recomputed (for `verify`);
-/// without it the stored hash is trusted and `computed_hash` repeats it (for ordinary reads).
+/// Decodes a stored record. With `check_hash` the body's hash is recomputed and the payload
+/// parsed (for `verify`); without them the stored hash is trusted and `computed_hash` repeats it.
 pub(crate) fn decode(
     position: u64,
     record: &IVec,
     check_hash: bool,
     strings: &mut Interner,
 ) -> Result<Decoded, String> {
+    let (event, prev_hash, body_len) = parse(position, record, check_hash, strings)?;
+    let computed_hash = match record.get(..body_len) {
+        Some(body) if check_hash => Sha256::digest(body).into(),
+        _ => event.hash,
+    };
+    Ok(Decoded {
+        event,
+        prev_hash,
+        computed_hash,
+    })
+}
+
+/// Decodes a stored record for a read: the event alone, the stored hash trusted.
+pub(crate) fn decode_event(
+    position: u64,
+    record: &IVec,
+    strings: &mut Interner,
+) -> Result<StoredEvent, String> {
+    parse(position, record, false, strings).map(|(event, _, _)| event)
+}
+
+/// The event, its previous hash and the length of its body.
+#[inline]
+fn parse(
+    position: u64,
+    record: &IVec,
+    check_json: bool,
+    strings: &mut Interner,
+) -> Result<(StoredEvent, [u8; HASH_LEN], usize), String> {
     let bytes: &[u8] = record;
-    if bytes.len() < HASH_LEN {
-        return Err("record shorter than its hash".into());
-    }
-    let (body, stored_hash) = bytes.split_at(bytes.len() - HASH_LEN);
-    let stored_hash: [u8; HASH_LEN] = stored_hash.try_into().map_err(|_| "bad hash length")?;
+    let body_len = bytes
+        .len()
+        .checked_sub(HASH_LEN)
+        .ok_or("record shorter than its hash")?;
+    let (body, stored_hash) = bytes.split_at(body_len);
+    let hash: [u8; HASH_LEN] = stored_hash.try_into().map_err(|_| "bad hash length")?;
     let mut r = Reader { bytes: body, at: 0 };
     let format = r.u8()?;
-    if format != FORMAT {
-        return Err(format!("unknown record format {format}"));
-    }
-    let stored_position = r.u64()?;
-    if stored_position != position {
-        return Err(format!("record says position {stored_position}"));
-    }
-    let stream_version = r.u64()?;
-    let recorded_at_micros = r.i64()?;
+    // Format 1 has the writer's fields first, format 2 last (see the module doc).
+    let head = match format {
+        FORMAT_1 => Some((r.u64()?, r.u64()?, r.i64()?)),
+        FORMAT => None,
+        other => return Err(format!("unknown record format {other}")),
+    };
     let id = r.uuid()?;
     let schema_version = r.u32()?;
     let stream = strings.streams.get(r.bytes()?)?;
     let event_type = strings.event_types.get(r.bytes()?)?;
-    let actor_subject = r.opt_bytes()?.map(|b| strings.actors.get(b)).transpose()?;
-    let actor_role = r.opt_bytes()?.map(|b| strings.actors.get(b)).transpose()?;
+    let actor_subject = match r.opt_bytes()? {
+        Some(b) => Some(strings.actors.get(b)?),
+        None => None,
+    };
+    let actor_role = match r.opt_bytes()? {
+        Some(b) => Some(strings.actors.get(b)?),
+        None => None,
+    };
     let correlation_id = r.opt_uuid()?;
     let causation_id = r.opt_uuid()?;
     let payload_len = r.u32()? as usize;
     let payload_at = r.at;
     let payload = std::str::from_utf8(r.take(payload_len)?).map_err(|_| "payload is not UTF-8")?;
     // Parsing the JSON is left to the consumer (replay stays cheap); verification checks it.
-    if check_hash && serde_json::from_str::<&serde_json::value::RawValue>(payload).is_err() {
+    if check_json && serde_json::from_str::<&serde_json::value::RawValue>(payload).is_err() {
         return Err("payload is not JSON".into());
     }
     // The payload shares the record's buffer: no copy. `take` checked the range.
     let payload = Payload::from_stored(record.subslice(payload_at, payload_len));
-    let prev_hash: [u8; HASH_LEN] = r.take(HASH_LEN)?.try_into().map_err(|_| "bad prev hash")?;
+    let (stored_position, stream_version, recorded_at_micros) = match head {
+        Some(head) => head,
+        None => (r.u64()?, r.u64()?, r.i64()?),
+    };
+    if stored_position != position {
+        return Err(format!("record says position {stored_position}"));
+    }
+    let prev_hash: [u8; HASH_LEN] = r.array()?;
     if r.at != body.len() {
         return Err("trailing bytes after the record".into());
     }
     let recorded_at = DateTime::<Utc>::from_timestamp_micros(recorded_at_micros)
         .ok_or("record time out of range")?;
-    let computed_hash = if check_hash {
-        Sha256::digest(body).into()
-    } else {
-        stored_hash
-    };
-    Ok(Decoded {
-        event: StoredEvent {
-            position,
-            stream,
-            stream_version,
-            id,
-            event_type,
-            schema_version,
-            payload,
-            metadata: EventMetadata {
-                actor_subject,
-                actor_role,
-                correlation_id,
-                causation_id,
-            },
-            recorded_at,
-            hash: stored_hash,
+    let event = StoredEvent {
+        position,
+        stream,
+        stream_version,
+        id,
+        event_type,
+        schema_version,
+        payload,
+        metadata: EventMetadata {
+            actor_subject,
+            actor_role,
+            correlation_id,
+            causation_id,
         },
-        prev_hash,
-        computed_hash,
-    })
+        recorded_at,
+        hash,
+    };
+    Ok((event, prev_hash, body_len))
 }
 
 /// The fields the in-memory index needs, read without decoding the rest of the record.
@@ -261,15 +411,25 @@ pub(crate) fn decode_index_fields(position: u64, bytes: &[u8]) -> Result<IndexFi
         .ok_or("record shorter than its hash")?;
     let mut r = Reader { bytes, at: 0 };
     let format = r.u8()?;
-    if format != FORMAT {
-        return Err(format!("unknown record format {format}"));
-    }
-    let stored_position = r.u64()?;
+    let (stored_position, stream_version) = match format {
+        FORMAT_1 => (r.u64()?, r.u64()?),
+        FORMAT => {
+            // The writer's part sits just before the hash: position, then stream version.
+            let tail_at = bytes
+                .len()
+                .checked_sub(TAIL_LEN + HASH_LEN)
+                .ok_or("record truncated")?;
+            let mut tail = Reader { bytes, at: tail_at };
+            (tail.u64()?, tail.u64()?)
+        }
+        other => return Err(format!("unknown record format {other}")),
+    };
     if stored_position != position {
         return Err(format!("record says position {stored_position}"));
     }
-    let stream_version = r.u64()?;
-    let _recorded_at = r.i64()?;
+    if format == FORMAT_1 {
+        let _recorded_at = r.i64()?;
+    }
     let id = r.uuid()?;
     let _schema_version = r.u32()?;
     let stream = std::str::from_utf8(r.bytes()?).map_err(|_| "stream is not UTF-8")?;
@@ -286,54 +446,65 @@ struct Reader<'a> {
     at: usize,
 }
 
+/// Why a record does not decode; the reasons a `Reader` gives are fixed.
+type Fault = &'static str;
+
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    #[inline]
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Fault> {
         let end = self.at.checked_add(n).ok_or("length overflow")?;
         let out = self.bytes.get(self.at..end).ok_or("record truncated")?;
         self.at = end;
         Ok(out)
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        self.take(N)?
-            .try_into()
-            .map_err(|_| "record truncated".to_string())
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Fault> {
+        self.take(N)?.try_into().map_err(|_| "record truncated")
     }
 
-    fn u8(&mut self) -> Result<u8, String> {
+    #[inline]
+    fn u8(&mut self) -> Result<u8, Fault> {
         Ok(self.array::<1>()?[0])
     }
 
-    fn u32(&mut self) -> Result<u32, String> {
+    #[inline]
+    fn u32(&mut self) -> Result<u32, Fault> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
-    fn u64(&mut self) -> Result<u64, String> {
+    #[inline]
+    fn u64(&mut self) -> Result<u64, Fault> {
         Ok(u64::from_be_bytes(self.array()?))
     }
 
-    fn i64(&mut self) -> Result<i64, String> {
+    #[inline]
+    fn i64(&mut self) -> Result<i64, Fault> {
         Ok(i64::from_be_bytes(self.array()?))
     }
 
-    fn uuid(&mut self) -> Result<Uuid, String> {
+    #[inline]
+    fn uuid(&mut self) -> Result<Uuid, Fault> {
         Ok(Uuid::from_bytes(self.array()?))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
+    #[inline]
+    fn bytes(&mut self) -> Result<&'a [u8], Fault> {
         let len = self.u32()? as usize;
         self.take(len)
     }
 
-    fn flag(&mut self) -> Result<bool, String> {
+    #[inline]
+    fn flag(&mut self) -> Result<bool, Fault> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
-            other => Err(format!("bad presence flag {other}")),
+            _ => Err("bad presence flag"),
         }
     }
 
-    fn opt_bytes(&mut self) -> Result<Option<&'a [u8]>, String> {
+    #[inline]
+    fn opt_bytes(&mut self) -> Result<Option<&'a [u8]>, Fault> {
         if self.flag()? {
             self.bytes().map(Some)
         } else {
@@ -341,7 +512,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_uuid(&mut self) -> Result<Option<Uuid>, String> {
+    #[inline]
+    fn opt_uuid(&mut self) -> Result<Option<Uuid>, Fault> {
         if self.flag()? {
             self.uuid().map(Some)
         } else {
@@ -375,7 +547,7 @@ mod tests {
             payload: br#"{"a":1}"#,
             prev_hash: prev,
         });
-        (IVec::from(bytes), hash)
+        (bytes, hash)
     }
 
     #[test]
@@ -390,6 +562,51 @@ mod tests {
         assert_eq!(d.prev_hash, [5; 32]);
         assert_eq!(d.computed_hash, hash);
         assert_eq!(d.event.hash, hash);
+    }
+
+    #[test]
+    fn both_formats_decode_to_the_same_event() {
+        let id = Uuid::from_u128(7);
+        let meta = EventMetadata {
+            actor_subject: Some("alice".into()),
+            actor_role: Some("state".into()),
+            correlation_id: None,
+            causation_id: Some(Uuid::from_u128(9)),
+        };
+        let r = RecordRef {
+            position: 3,
+            stream_version: 2,
+            recorded_at_micros: 1_700_000_000_000_000,
+            id: &id,
+            schema_version: 4,
+            stream: "need-1",
+            event_type: "need.posted",
+            metadata: &meta,
+            payload: br#"{"a":1}"#,
+            prev_hash: &[5; 32],
+        };
+        let (old, old_hash) = encode_format_1(&r);
+        let (new, new_hash) = encode(&r);
+        let mut strings = Interner::default();
+        let a = decode(3, &old, true, &mut strings).unwrap();
+        let b = decode(3, &new, true, &mut strings).unwrap();
+        assert_eq!((a.computed_hash, b.computed_hash), (old_hash, new_hash));
+        assert_eq!((a.event.hash, b.event.hash), (old_hash, new_hash));
+        assert_eq!(a.prev_hash, b.prev_hash);
+        let (a, b) = (a.event, b.event);
+        assert_eq!(
+            (a.position, a.stream_version, a.id, a.schema_version),
+            (b.position, b.stream_version, b.id, b.schema_version)
+        );
+        assert_eq!((&a.stream, &a.event_type), (&b.stream, &b.event_type));
+        assert_eq!((a.metadata, a.recorded_at), (b.metadata, b.recorded_at));
+        assert_eq!(a.payload, b.payload);
+        for bytes in [&old, &new] {
+            let f = decode_index_fields(3, bytes).unwrap();
+            assert_eq!((f.stream_version, f.id, f.stream), (2, id, "need-1"));
+            assert!(decode_index_fields(4, bytes).is_err());
+        }
+        assert_eq!(decode_index_fields(3, &new).unwrap().hash, new_hash);
     }
 
     #[test]
@@ -453,9 +670,7 @@ mod tests {
                 payload: b"{}",
                 prev_hash: &[0; 32],
             });
-            let e = decode(1, &IVec::from(bytes), false, &mut strings)
-                .unwrap()
-                .event;
+            let e = decode(1, &bytes, false, &mut strings).unwrap().event;
             assert_eq!(e.stream, *name);
             assert_eq!(e.event_type, role);
             assert_eq!(e.metadata.actor_subject.as_deref(), Some(name.as_str()));

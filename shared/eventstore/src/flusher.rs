@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 
 use crate::error::{Error, Result};
-use crate::event::{AppendResult, Head, NewEvent, StoredEvent};
-use crate::queue::{Answering, Fanout, Queue, Reply};
+use crate::event::{AppendResult, Head, StoredEvent};
+use crate::queue::{Answering, Fanout, Queue, Reply, Spent};
 use crate::store::{Counters, Durability};
 
 /// One append's outcome, waiting for its group's flush.
@@ -52,8 +52,8 @@ impl Outcome {
 pub(crate) struct Pending {
     pub outcome: Outcome,
     pub reply: Reply,
-    /// The append's events once they are applied, handed back (see `queue::Answer::spent`).
-    pub spent: Vec<NewEvent>,
+    /// What the append carried, once the writer is done with it (see `queue::Answer::spent`).
+    pub spent: Spent,
 }
 
 /// A complete group, applied to the tree, waiting for a flush.

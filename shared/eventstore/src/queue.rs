@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, oneshot};
 
+use crate::codec::Unsealed;
 use crate::error::Result;
 use crate::event::{AppendResult, ExpectedVersion, NewEvent};
 
@@ -20,10 +21,13 @@ pub(crate) type Reply = oneshot::Sender<Answer>;
 pub(crate) struct Answer {
     pub result: Result<AppendResult>,
     pub others: Fanout,
-    /// The append's events, handed back so that the caller's thread frees them rather than the
-    /// writer's.
-    pub spent: Vec<NewEvent>,
+    /// What the append carried, handed back so that the caller's thread frees it rather than
+    /// the writer's.
+    pub spent: Spent,
 }
+
+/// An append's stream name and events, once the writer is done with them.
+pub(crate) type Spent = (String, Vec<NewEvent>);
 
 /// Answers that one appender of a group delivers to the others. The writer wakes one task per
 /// group instead of every task: waking a task from the writer thread goes through the runtime's
@@ -39,7 +43,7 @@ pub(crate) struct Fanout(pub Vec<Answering>);
 pub(crate) struct Answering {
     pub reply: Reply,
     pub result: Result<AppendResult>,
-    pub spent: Vec<NewEvent>,
+    pub spent: Spent,
 }
 
 impl Fanout {
@@ -74,6 +78,9 @@ pub(crate) enum Command {
         stream: String,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        /// The events' records as far as the caller's task could encode them (see
+        /// `codec::prepare`).
+        records: Vec<Unsealed>,
         reply: Reply,
     },
     /// Flush and stop; answered once the writer has let go of the tree.

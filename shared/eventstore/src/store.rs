@@ -265,6 +265,8 @@ impl EventStore {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult> {
         check(stream, &events)?;
+        // The caller's task encodes and hashes what it can, so the writer does the least.
+        let records = events.iter().map(|e| codec::prepare(stream, e)).collect();
         let _in_flight = InFlight::enter(&self.inner.counters);
         let (reply, answer) = oneshot::channel();
         self.inner
@@ -273,6 +275,7 @@ impl EventStore {
                 stream: stream.to_owned(),
                 expected,
                 events,
+                records,
                 reply,
             })
             .await
@@ -424,9 +427,8 @@ impl EventStore {
         bytes: &sled::IVec,
         strings: &mut codec::Interner,
     ) -> Result<StoredEvent> {
-        let mut event = codec::decode(position, bytes, false, strings)
-            .map_err(|reason| Error::Corrupt { position, reason })?
-            .event;
+        let mut event = codec::decode_event(position, bytes, strings)
+            .map_err(|reason| Error::Corrupt { position, reason })?;
         self.inner.upcasters.apply(&mut event)?;
         Ok(event)
     }
@@ -695,7 +697,9 @@ mod tests {
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             let mut record = tree.get(keys::event(5)).unwrap().unwrap().to_vec();
-            let payload_at = record.len() - 2 * codec::HASH_LEN - 2;
+            // The payload ends before the writer's part and the hash.
+            let payload_at = record.len() - codec::HASH_LEN - codec::TAIL_LEN - 2;
+            assert_eq!(record[payload_at], b'4');
             record[payload_at] ^= 0x01; // {"i":4} becomes {"i":5}
             tree.insert(keys::event(5), record).unwrap();
         });
@@ -766,7 +770,8 @@ mod tests {
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             let mut record = tree.get(keys::event(4)).unwrap().unwrap().to_vec();
-            let payload_at = record.len() - 2 * codec::HASH_LEN - 1;
+            let payload_at = record.len() - codec::HASH_LEN - codec::TAIL_LEN - 1;
+            assert_eq!(record[payload_at], b'}');
             record[payload_at] = 0xFF; // the closing brace becomes invalid UTF-8
             tree.insert(keys::event(4), record).unwrap();
         });
@@ -779,6 +784,61 @@ mod tests {
             store.verify().await.unwrap().first_break.unwrap().position,
             4
         );
+    }
+
+    #[tokio::test]
+    async fn a_log_written_in_format_1_reads_verifies_and_grows_in_format_2() {
+        let dir = tempfile::tempdir().unwrap();
+        // A log as an earlier version left it: three format-1 records, chained.
+        let mut prev = [0u8; codec::HASH_LEN];
+        tamper(dir.path(), |tree| {
+            for position in 1..=3u64 {
+                let id = Uuid::from_u128(u128::from(position));
+                let payload = format!(r#"{{"i":{position}}}"#);
+                let (bytes, hash) = codec::encode_format_1(&codec::RecordRef {
+                    position,
+                    stream_version: position,
+                    recorded_at_micros: 1_700_000_000_000_000,
+                    id: &id,
+                    schema_version: 1,
+                    stream: "s",
+                    event_type: "t",
+                    metadata: &Default::default(),
+                    payload: payload.as_bytes(),
+                    prev_hash: &prev,
+                });
+                tree.insert(keys::event(position), bytes).unwrap();
+                prev = hash;
+            }
+        });
+        let store = EventStore::open(dir.path(), Options::default()).unwrap();
+        assert_eq!(store.head().position, 3);
+        assert_eq!(store.head().hash, prev);
+        let r = store
+            .append(
+                "s",
+                ExpectedVersion::Exact(3),
+                vec![NewEvent::new(Uuid::from_u128(4), "t", 1, json!({ "i": 4 }))],
+            )
+            .await
+            .unwrap();
+        assert_eq!((r.last_position, r.stream_version), (4, 4));
+        let all = store.read_all(0, 10).await.unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.payload.as_str()).collect::<Vec<_>>(),
+            [r#"{"i":1}"#, r#"{"i":2}"#, r#"{"i":3}"#, r#"{"i":4}"#]
+        );
+        // A retry of a format-1 event is recognised.
+        let again = NewEvent::new(Uuid::from_u128(2), "t", 1, json!({ "i": 2 }));
+        let r = store
+            .append("s", ExpectedVersion::Any, vec![again])
+            .await
+            .unwrap();
+        assert_eq!((r.first_position, r.stream_version), (2, 2));
+        assert_eq!(store.verify().await.unwrap().verified, 4);
+        assert!(store.verify().await.unwrap().is_intact());
+        store.close().await;
+        assert!(EventStore::verify_dir(dir.path()).unwrap().is_intact());
     }
 
     #[tokio::test]

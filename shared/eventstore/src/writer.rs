@@ -1,8 +1,9 @@
 //! The single writer: one thread owns every write to the tree (group commit).
 //!
 //! Appends queue up (see `queue`); the writer takes them in arrival order, checks each against
-//! the log as staged so far, indexes, encodes and chains its records, and applies what it has
-//! taken to the tree, each append's events atomically. It gathers the appends that arrive into
+//! the log as staged so far, indexes it, seals its records into the chain (the caller's task has
+//! already encoded and hashed all but their place in the log, see `codec`), and applies what it
+//! has taken to the tree, each append's events atomically. It gathers the appends that arrive into
 //! a group while it applies them, and seals the group once no more are on the way (see
 //! [`Writer::complete`]); the flusher (see `flusher`) then covers the whole group with one
 //! flush and only then publishes and answers it, while the writer goes on with the next group.
@@ -15,15 +16,16 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use sled::IVec;
 use tokio::sync::{broadcast, watch};
 
-use crate::codec::{self, RecordRef};
+use crate::codec::{self, Unsealed};
 use crate::error::{Error, Result};
 use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent, Text};
 use crate::flusher::{Handover, Outcome, Pending, Sealed};
 use crate::index::Index;
 use crate::keys;
-use crate::queue::{Answering, Command, Fanout, Queue, Reply};
+use crate::queue::{Answering, Command, Fanout, Queue, Reply, Spent};
 use crate::store::{Counters, Durability};
 
 pub(crate) struct Writer {
@@ -92,8 +94,8 @@ struct Staged {
     /// The staged head before it: where the log goes back to if it cannot be applied.
     prev_head: Head,
     events: Vec<NewEvent>,
-    /// `(position, encoded record, hash)` per event.
-    records: Vec<(u64, Vec<u8>, [u8; codec::HASH_LEN])>,
+    /// `(position, record, hash)` per event.
+    records: Vec<(u64, IVec, [u8; codec::HASH_LEN])>,
 }
 
 /// A retry names events that are staged but not yet applied: apply them, then check again.
@@ -145,11 +147,12 @@ impl Writer {
                         stream,
                         expected,
                         events,
+                        records,
                         reply,
                     } => {
                         let durable = self.durable.borrow().position;
                         let g = group.get_or_insert_with(|| Group::new(durable));
-                        self.stage(g, stream, expected, events, reply);
+                        self.stage(g, stream, expected, events, records, reply);
                     }
                     Command::Shutdown { reply } => shutdown = Some(reply),
                 }
@@ -174,10 +177,15 @@ impl Writer {
         queue.close();
         queue.take(&mut taken, Some(Instant::now()));
         let refused = taken.drain(..).filter_map(|command| match command {
-            Command::Append { reply, events, .. } => Some(Answering {
+            Command::Append {
+                reply,
+                stream,
+                events,
+                ..
+            } => Some(Answering {
                 reply,
                 result: Err(Error::Closed),
-                spent: events,
+                spent: (stream, events),
             }),
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
@@ -257,6 +265,7 @@ impl Writer {
         stream: String,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        unsealed: Vec<Unsealed>,
         reply: Reply,
     ) {
         self.counters.appends.fetch_add(1, Ordering::Relaxed);
@@ -281,7 +290,7 @@ impl Writer {
                 group.answers.push(Pending {
                     outcome,
                     reply,
-                    spent: events,
+                    spent: (stream, events),
                 });
                 return;
             }
@@ -290,21 +299,11 @@ impl Writer {
         let prev_head = self.head;
         let first_position = prev_head.position + 1;
         let mut head = prev_head;
-        let mut records = Vec::with_capacity(events.len());
-        for (i, ev) in (0u64..).zip(&events) {
+        let mut records = Vec::with_capacity(unsealed.len());
+        for (i, u) in (0u64..).zip(unsealed) {
             let position = first_position + i;
-            let (bytes, hash) = codec::encode(&RecordRef {
-                position,
-                stream_version: current + 1 + i,
-                recorded_at_micros,
-                id: &ev.id,
-                schema_version: ev.schema_version,
-                stream: &stream,
-                event_type: &ev.event_type,
-                metadata: &ev.metadata,
-                payload: ev.payload.as_bytes(),
-                prev_hash: &head.hash,
-            });
+            let (bytes, hash) =
+                codec::seal(u, position, current + 1 + i, recorded_at_micros, &head.hash);
             records.push((position, bytes, hash));
             head = Head { position, hash };
         }
@@ -328,7 +327,7 @@ impl Writer {
                 stream_version: current + n,
             }),
             reply,
-            spent: Vec::new(),
+            spent: Spent::default(),
         });
         group.pending.push(Staged {
             answer: group.answers.len() - 1,
@@ -379,7 +378,7 @@ impl Writer {
         let single = pending.iter().all(|p| p.records.len() == 1);
         let failed = if single {
             pending.iter_mut().enumerate().find_map(|(i, p)| {
-                let (position, bytes, _) = &mut p.records[0];
+                let (position, bytes, _) = p.records.first_mut()?;
                 self.tree
                     .insert(keys::event(*position), std::mem::take(bytes))
                     .err()
@@ -426,19 +425,21 @@ impl Writer {
         for p in pending {
             group.events += p.events.len();
             if !subscribed {
+                // The rest goes back to the caller (see `queue::Answer::spent`).
                 if let Some(answer) = group.answers.get_mut(p.answer) {
-                    answer.spent = p.events;
+                    answer.spent = (p.stream, p.events);
                 }
                 continue;
             }
             let recorded_at =
                 chrono::DateTime::from_timestamp_micros(p.recorded_at_micros).unwrap_or_default();
+            let stream = Text::from(p.stream);
             for ((ev, (position, _, hash)), version) in
                 p.events.into_iter().zip(p.records).zip(p.version + 1..)
             {
                 group.records.push(Arc::new(StoredEvent {
                     position,
-                    stream: Text::from(p.stream.as_str()),
+                    stream: stream.clone(),
                     stream_version: version,
                     id: ev.id,
                     event_type: ev.event_type.into(),
@@ -508,9 +509,8 @@ impl Writer {
                 position,
                 reason: "indexed event is missing".into(),
             })?;
-        let d = codec::decode(position, &bytes, false, &mut codec::Interner::default())
+        let e = codec::decode_event(position, &bytes, &mut codec::Interner::default())
             .map_err(|reason| Error::Corrupt { position, reason })?;
-        let e = d.event;
         let stored = Fingerprint {
             stream: &e.stream,
             event_type: &e.event_type,
