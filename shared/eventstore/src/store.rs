@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -520,13 +520,37 @@ fn open_files(path: &Path, cache_capacity_bytes: u64) -> Result<(File, sled::Db,
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io(e)),
     }
-    let db = sled::Config::new()
+    let config = sled::Config::new()
         .path(path.join("sled"))
         .cache_capacity(cache_capacity_bytes)
-        .mode(sled::Mode::HighThroughput)
-        .open()?;
+        .mode(sled::Mode::HighThroughput);
+    let db = open_sled(&config)?;
     let tree = db.open_tree("events")?;
     Ok((lock, db, tree))
+}
+
+/// How long an opener waits for sled's own file lock once it holds the directory's `LOCK`.
+const SLED_LOCK_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Opens sled. Holding the directory's `LOCK` means no other store is open here, so a refusal
+/// of sled's own file lock can only come from a handle of this process that was just dropped:
+/// sled releases that lock when its last internal reference goes, which its I/O threads may
+/// hold a moment longer. Wait for it, briefly, rather than fail a close-then-reopen.
+fn open_sled(config: &sled::Config) -> Result<sled::Db> {
+    let deadline = Instant::now() + SLED_LOCK_PATIENCE;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && Instant::now() < deadline =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other.map_err(Error::from),
+        }
+    }
 }
 
 /// Walks the log from position 1, checking density, decoding, each record's hash and its link to
