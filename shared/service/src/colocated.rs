@@ -77,7 +77,8 @@ impl Colocated {
     }
 
     /// A new instance of the application's app, for the calling thread only (actix apps are
-    /// not `Send`). Build one per worker, at worker start.
+    /// not `Send`). Build one per worker, at worker start. Panics if the app cannot be built,
+    /// as the application's own workers would fail to start.
     pub async fn instance(&self) -> Instance {
         (self.instantiate)().await
     }
