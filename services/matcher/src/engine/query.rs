@@ -162,15 +162,7 @@ impl Engine {
         offer: OfferId,
         k: usize,
     ) -> Result<Vec<Suggestion>, EngineError> {
-        let o = self.offer_of(offer)?;
-        let list = &self.offer_lists[o as usize];
-        Ok(list
-            .entries
-            .iter()
-            .take(k.min(self.cfg.top_k))
-            .enumerate()
-            .map(|(rank, e)| self.suggestion(e.slot, o, rank))
-            .collect())
+        self.suggestions_for_offer_where(offer, k, |_| true)
     }
 
     /// The offer's best needs that pass `keep_need`, best first: at most `min(k, top_k)`,
