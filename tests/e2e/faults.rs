@@ -268,6 +268,11 @@ async fn an_unwritable_store_refuses_writes_with_503_while_reads_go_on() {
     assert_eq!(one.body["status"], "open", "{}", one.raw);
     let offer = api.post("/v1/offers", Some(&ngo), &offer_body()).await;
     assert_eq!(offer.status, 201, "{}", offer.raw);
+    // Readiness says so: the needs store is failing its writes (sled stays failed after an
+    // I/O error, so only a restart brings writes back).
+    let ready = api.get("/readyz", None).await;
+    assert_eq!(ready.status, 503, "{}", ready.raw);
+    assert_eq!(ready.body["detail"], "not ready: needs", "{}", ready.raw);
 
     // The disk comes back; after a restart nothing acknowledged is lost and nothing refused
     // appeared.

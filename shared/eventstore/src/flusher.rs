@@ -178,6 +178,7 @@ impl Flusher {
         let flushed = match self.durability {
             Durability::Flush => {
                 self.counters.flushes.fetch_add(1, Ordering::Relaxed);
+                self.counters.failing.store(false, Ordering::Release);
                 self.tree.flush().map(|_| ())
             }
             Durability::Relaxed => Ok(()),
@@ -207,6 +208,7 @@ impl Flusher {
                 // same ids (which then answers with the original result). Readers keep seeing the
                 // last durable head until a later flush succeeds.
                 tracing::error!(error = %e, "event store flush failed");
+                self.counters.failing.store(true, Ordering::Release);
                 for group in groups.drain(..) {
                     answers.extend(group.answers.into_iter().map(|p| Answering {
                         reply: p.reply,

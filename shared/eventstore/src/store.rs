@@ -97,6 +97,8 @@ pub(crate) struct Counters {
     pub flushes: AtomicU64,
     /// Appends submitted and not yet answered: what a flush may wait for (see the flusher).
     pub in_flight: std::sync::atomic::AtomicUsize,
+    /// The last write or flush failed and none has succeeded since.
+    pub failing: std::sync::atomic::AtomicBool,
 }
 
 /// Counts an append as in flight for as long as it lives, however its caller's future ends.
@@ -128,6 +130,9 @@ pub struct Stats {
     pub flushes: u64,
     /// Events in the in-memory indexes (the whole log, durable or not yet).
     pub indexed_events: u64,
+    /// The last write or flush to disk failed and none has succeeded since: appends are being
+    /// refused (see [`EventStore::writes_failing`]).
+    pub writes_failing: bool,
 }
 
 /// A handle that does not keep the store open: for observers (metrics) that must not stop the
@@ -475,7 +480,14 @@ impl EventStore {
             batches: c.batches.load(Ordering::Relaxed),
             flushes: c.flushes.load(Ordering::Relaxed),
             indexed_events: read_index(&self.inner.index).len() as u64,
+            writes_failing: self.writes_failing(),
         }
+    }
+
+    /// True when the last write or flush to disk failed and none has succeeded since: appends
+    /// get [`Error::Storage`] while reads go on. Health checks report it.
+    pub fn writes_failing(&self) -> bool {
+        self.inner.counters.failing.load(Ordering::Acquire)
     }
 
     /// Stops taking appends, waits for the writer to flush, and releases this handle. The files are

@@ -393,6 +393,7 @@ impl Writer {
         };
         if let Some((at, e)) = failed {
             tracing::error!(error = %e, "event store write failed");
+            self.counters.failing.store(true, Ordering::Release);
             let lost = pending.split_off(at);
             self.index
                 .write()

@@ -120,7 +120,8 @@ impl Health {
     }
 }
 
-/// A required check that the store is open and `projection` has applied its whole log.
+/// A required check that the store is open and writable (its last write to disk did not fail)
+/// and `projection` has applied its whole log.
 pub fn projection_probe<V: Send + Sync + 'static>(
     store: EventStore,
     projection: Arc<Projection<V>>,
@@ -129,12 +130,14 @@ pub fn projection_probe<V: Send + Sync + 'static>(
         let head = store.head().position;
         let applied = projection.position();
         let halted = projection.halted();
+        let writable = !store.writes_failing();
         Probe {
-            ok: halted.is_none() && applied >= head,
+            ok: halted.is_none() && applied >= head && writable,
             detail: json!({
                 "head": head,
                 "applied": applied,
                 "halted": halted.is_some(),
+                "writable": writable,
             }),
         }
     }
