@@ -43,6 +43,7 @@ pub mod entities;
 pub mod error;
 pub mod extract;
 pub mod feed;
+pub mod filters;
 pub mod follower;
 pub mod health;
 pub mod history;

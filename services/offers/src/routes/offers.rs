@@ -4,8 +4,6 @@
 //! the write path in `capmatch_service::Writer`. Offers are public; changing one is for its
 //! organisation (or a coordinator), and so is its history.
 
-use std::str::FromStr;
-
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
@@ -17,6 +15,7 @@ use capmatch_domain::offer::{
 };
 use capmatch_domain::taxonomy::ThemeCode;
 use capmatch_http::{ApiError, FieldError, IfMatch, RequestId, etag_header};
+use capmatch_service::filters;
 use capmatch_service::openapi::problems;
 use capmatch_service::{
     CommandIds, CommandRequest, HistoryEntry, Idempotency, OptionalJson, Outcome, PageRequest,
@@ -27,9 +26,6 @@ use utoipa::ToSchema;
 
 use crate::aggregate::{Offers, stream_name};
 use crate::state::{AppState, ID_NAMESPACE};
-
-/// Longest free-text query accepted.
-const MAX_QUERY_TEXT: usize = 200;
 
 /// A page of offers.
 #[derive(Debug, Serialize, ToSchema)]
@@ -119,18 +115,18 @@ impl Filters {
                 _ => None,
             };
             if parsed.is_none() {
-                errors.push(unknown("status"));
+                errors.push(filters::unknown_code("status"));
             }
             parsed
         });
         let filters = Filters {
-            theme: parse_code("theme", query.theme.as_deref(), &mut errors),
-            country: parse_code("country", query.country.as_deref(), &mut errors),
-            region: parse_code("region", query.region.as_deref(), &mut errors),
+            theme: filters::code("theme", query.theme.as_deref(), &mut errors),
+            country: filters::code("country", query.country.as_deref(), &mut errors),
+            region: filters::code("region", query.region.as_deref(), &mut errors),
             status,
-            support_type: parse_code("support_type", query.support_type.as_deref(), &mut errors),
-            language: parse_code("language", query.language.as_deref(), &mut errors),
-            text: parse_text(query.q.as_deref(), &mut errors),
+            support_type: filters::code("support_type", query.support_type.as_deref(), &mut errors),
+            language: filters::code("language", query.language.as_deref(), &mut errors),
+            text: filters::text(query.q.as_deref(), &mut errors),
         };
         if errors.is_empty() {
             Ok(filters)
@@ -155,41 +151,6 @@ impl Filters {
                 d.title.to_lowercase().contains(t) || d.description.to_lowercase().contains(t)
             })
     }
-}
-
-fn unknown(field: &str) -> FieldError {
-    FieldError::new(
-        format!("query.{field}"),
-        "unknown_code",
-        format!("not a known {field} code"),
-    )
-}
-
-fn parse_code<T: FromStr>(
-    field: &str,
-    raw: Option<&str>,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let parsed = raw?.trim().parse().ok();
-    if parsed.is_none() {
-        errors.push(unknown(field));
-    }
-    parsed
-}
-
-/// The free-text filter, lower-cased; blank means no filter.
-fn parse_text(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
-    let raw = raw?;
-    let text = raw.trim().to_lowercase();
-    if raw.chars().count() > MAX_QUERY_TEXT {
-        errors.push(FieldError::new(
-            "query.q",
-            "too_long",
-            format!("at most {MAX_QUERY_TEXT} characters"),
-        ));
-        return None;
-    }
-    (!text.is_empty()).then_some(text)
 }
 
 fn respond(status: StatusCode, outcome: Outcome<OfferState>) -> HttpResponse {

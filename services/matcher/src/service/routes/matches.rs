@@ -10,15 +10,14 @@
 //! is 409 `invalid_transition` naming the rule. Until the index is built (both feeds caught up
 //! once) every endpoint here answers 503.
 
-use std::str::FromStr;
-
 use actix_web::{HttpResponse, get, post, web};
 use capmatch_auth::Authenticated;
 use capmatch_domain::actor::Actor;
 use capmatch_domain::codes::CountryCode;
 use capmatch_domain::partnership::{MatchCommand, MatchState, MatchStatus, Pair};
 use capmatch_domain::taxonomy::ThemeCode;
-use capmatch_http::{ApiError, FieldError, etag_header};
+use capmatch_http::{ApiError, etag_header};
+use capmatch_service::filters;
 use capmatch_service::openapi::problems;
 use capmatch_service::{
     CommandIds, CommandRequest, HistoryEntry, OptionalJson, paginate, read_stream,
@@ -46,9 +45,9 @@ struct Filters {
 impl Filters {
     fn parse(query: &QueueQuery) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
-        let status = parse("status", query.status.as_deref(), &mut errors);
-        let theme = parse("theme", query.theme.as_deref(), &mut errors);
-        let country = parse("country", query.country.as_deref(), &mut errors);
+        let status = filters::code("status", query.status.as_deref(), &mut errors);
+        let theme = filters::code("theme", query.theme.as_deref(), &mut errors);
+        let country = filters::code("country", query.country.as_deref(), &mut errors);
         if errors.is_empty() {
             Ok(Self {
                 status,
@@ -69,18 +68,6 @@ impl Filters {
             && self.country.is_none_or(|c| state.pair.need_country == c)
             && self.stale.is_none_or(|s| s == stale)
     }
-}
-
-fn parse<T: FromStr>(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<T> {
-    let parsed = raw?.trim().parse().ok();
-    if parsed.is_none() {
-        errors.push(FieldError::new(
-            format!("query.{field}"),
-            "unknown_code",
-            format!("not a known {field}"),
-        ));
-    }
-    parsed
 }
 
 fn coordinator(actor: &Actor) -> Result<(), ApiError> {
