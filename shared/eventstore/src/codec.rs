@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use sled::IVec;
 use uuid::Uuid;
 
-use crate::event::{EventMetadata, NewEvent, Payload, StoredEvent, Text};
+use crate::event::{EventMetadata, NewEvent, Payload, StoredEvent, Text, utf8};
 
 /// The format this version writes.
 const FORMAT: u8 = 2;
@@ -273,7 +273,7 @@ impl<const N: usize> Recent<N> {
             self.last = i;
             return Ok(t.clone());
         }
-        let t = Text::from(std::str::from_utf8(bytes).map_err(|_| "string is not UTF-8")?);
+        let t = Text::from(utf8(bytes).ok_or("string is not UTF-8")?);
         if let Some(slot) = self.slots.get_mut(self.next) {
             *slot = Some(t.clone());
         }
@@ -351,7 +351,7 @@ fn parse(
     let causation_id = r.opt_uuid()?;
     let payload_len = r.u32()? as usize;
     let payload_at = r.at;
-    let payload = std::str::from_utf8(r.take(payload_len)?).map_err(|_| "payload is not UTF-8")?;
+    let payload = utf8(r.take(payload_len)?).ok_or("payload is not UTF-8")?;
     // Parsing the JSON is left to the consumer (replay stays cheap); verification checks it.
     if check_json && serde_json::from_str::<&serde_json::value::RawValue>(payload).is_err() {
         return Err("payload is not JSON".into());

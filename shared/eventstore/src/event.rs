@@ -285,7 +285,7 @@ impl Payload {
     pub fn as_str(&self) -> &str {
         // Every constructor holds UTF-8 (see above), so the fallback is unreachable; it keeps a
         // garbled buffer from ever becoming a panic.
-        std::str::from_utf8(&self.0).unwrap_or("null")
+        utf8(&self.0).unwrap_or("null")
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -392,4 +392,11 @@ fn deserialize_hash<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Erro
     let mut out = [0u8; 32];
     hex::decode_to_slice(&text, &mut out).map_err(serde::de::Error::custom)?;
     Ok(out)
+}
+
+/// `bytes` as text, if they are UTF-8. Checked with SIMD instructions where the CPU has them:
+/// replay checks every payload it reads, and consumers check it again on `Payload::as_str`.
+#[inline]
+pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
 }
