@@ -15,7 +15,6 @@ use crate::config::{CorsConfig, GatewayConfig};
 use crate::health;
 use crate::limit::{Limiter, edge_guard};
 use crate::proxy::{self, LocalUpstreams, Upstreams};
-use crate::verified::VerifiedTokens;
 
 /// How often idle callers' buckets are forgotten.
 const LIMITER_SWEEP: Duration = Duration::from_secs(60);
@@ -80,7 +79,6 @@ pub fn build_with_local(
             .app_data(upstreams.clone())
             .app_data(verifier.clone())
             .app_data(limiter.clone())
-            .app_data(web::Data::new(VerifiedTokens::default()))
             .app_data(web::Data::new(client))
             .app_data(web::PayloadConfig::new(body_limit))
             .configure(capmatch_http::extract::configure)

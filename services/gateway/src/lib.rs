@@ -6,7 +6,6 @@
 //!   503 or 504 problem within the configured timeout. Upstreams in the same process
 //!   ([`LocalUpstreams`], `capmatch serve`) are called without a socket.
 //! - [`limit`]: per-caller rate limiting (token subject, else client address) with `governor`.
-//! - [`verified`]: the tokens each worker has verified, until they expire.
 //! - [`openapi`]: the services' documents merged into one, served at `/openapi.json` with
 //!   Swagger UI at `/docs` (assets built in, works offline).
 //! - [`health`]: `/livez`, and `/readyz` reflecting every upstream's readiness.
@@ -24,7 +23,6 @@ pub mod limit;
 pub mod openapi;
 pub mod proxy;
 pub mod routes;
-pub mod verified;
 
 pub use app::{build, build_with_local};
 pub use config::{CorsConfig, GatewayConfig, RateLimitConfig, Upstreams};

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web;
 use capmatch_auth::Caller;
@@ -16,7 +15,6 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::RateLimitConfig;
-use crate::verified::{VerifiedTokens, unix_now};
 
 /// Who is being limited.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -73,7 +71,8 @@ impl Limiter {
 
 /// The edge guard on every routed request: verifies the bearer token (a bad one is a 401 that
 /// never reaches a service, nor counts against anybody's quota), then charges the caller's
-/// bucket. A token this worker has verified before is looked up instead ([`VerifiedTokens`]).
+/// bucket. (The verifier remembers the tokens it accepted, so a caller's token is checked in
+/// full once, not on every request.)
 pub async fn edge_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -88,26 +87,9 @@ pub async fn edge_guard(
 }
 
 fn caller_key(req: &ServiceRequest) -> Result<CallerKey, actix_web::Error> {
-    let mut values = req.headers().get_all(header::AUTHORIZATION);
-    let single = match (values.next(), values.next()) {
-        (Some(value), None) => Some(value),
-        _ => None,
-    };
-    let verified = req.app_data::<web::Data<VerifiedTokens>>();
-    let now = unix_now();
-    if let (Some(value), Some(verified)) = (single, verified)
-        && let Some(subject) = verified.subject(value, now)
-    {
-        return Ok(CallerKey::Subject(subject));
-    }
     let caller = Caller::from_request_sync(req.request())?;
     Ok(match caller.actor() {
-        Some(actor) => {
-            if let (Some(value), Some(verified)) = (single, verified) {
-                verified.remember(value, &actor.subject, now);
-            }
-            CallerKey::Subject(actor.subject.clone())
-        }
+        Some(actor) => CallerKey::Subject(actor.subject.clone()),
         None => req
             .peer_addr()
             .map_or(CallerKey::Unknown, |a| CallerKey::Address(a.ip())),

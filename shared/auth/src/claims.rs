@@ -100,6 +100,9 @@ pub(crate) struct ActorClaims {
     pub org: Option<String>,
     #[serde(default)]
     pub org_type: Option<String>,
+    /// Checked by `jsonwebtoken`; read here to know how long the token may be remembered.
+    #[serde(default)]
+    pub exp: Option<serde_json::Number>,
 }
 
 impl ActorClaims {

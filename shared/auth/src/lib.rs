@@ -5,7 +5,8 @@
 //!   sources (HS256 secret for development; RS/PS/ES/EdDSA public keys from PEM or a JWK set,
 //!   chosen by `kid`). Deserialisable from the service's TOML.
 //! - [`verifier`]: [`Verifier::new`] checks the configuration once; [`Verifier::verify`] turns
-//!   a token into a typed [`Actor`](capmatch_domain::actor::Actor) or an [`AuthError`].
+//!   a token into a typed [`Actor`](capmatch_domain::actor::Actor) or an [`AuthError`],
+//!   remembering accepted tokens until they expire (`remembered`).
 //! - [`claims`]: the wire [`Claims`] and the role rules (`state` needs `country`, `provider`
 //!   needs `org` and `org_type`, unknown roles refused).
 //! - [`extract`]: actix extractors [`Caller`], [`Authenticated`], [`ServiceCaller`]; every
@@ -22,6 +23,7 @@ pub mod config;
 pub mod dev_secret;
 pub mod error;
 pub mod extract;
+mod remembered;
 pub mod signer;
 pub mod verifier;
 

@@ -21,6 +21,7 @@ use crate::claims::ActorClaims;
 use crate::config::{AuthConfig, AuthConfigError, KeySource, MIN_HMAC_SECRET_LEN};
 use crate::dev_secret::DevSecret;
 use crate::error::AuthError;
+use crate::remembered::{Remembered, unix_now};
 
 /// Longest token considered; anything longer is refused before decoding.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -29,6 +30,8 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 pub struct Verifier {
     keys: Vec<VerificationKey>,
     algorithms: Vec<Algorithm>,
+    /// Tokens accepted before, until their `exp` (see `remembered`).
+    remembered: Remembered,
 }
 
 struct VerificationKey {
@@ -136,14 +139,29 @@ impl Verifier {
         Ok(Self {
             keys,
             algorithms: config.algorithms,
+            remembered: Remembered::default(),
         })
     }
 
-    /// Verifies `token` (without the `Bearer ` prefix) and returns the actor it binds.
+    /// Verifies `token` (without the `Bearer ` prefix) and returns the actor it binds. A token
+    /// accepted before is looked up until its `exp` instead of being checked again.
     pub fn verify(&self, token: &str) -> Result<Actor, AuthError> {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::Malformed);
         }
+        let now = unix_now();
+        if let Some(actor) = self.remembered.get(token, now) {
+            return Ok(actor);
+        }
+        let (actor, expires) = self.check(token)?;
+        if let Some(expires) = expires {
+            self.remembered.remember(token, &actor, expires, now);
+        }
+        Ok(actor)
+    }
+
+    /// The full check of `token`: the actor it binds and its `exp`, when that is a whole number.
+    fn check(&self, token: &str) -> Result<(Actor, Option<u64>), AuthError> {
         let header = raw_header(token)?;
         let Ok(alg) = Algorithm::from_str(&header.alg) else {
             return Err(AuthError::AlgorithmNotAllowed(printable(&header.alg)));
@@ -167,7 +185,8 @@ impl Verifier {
         }
         let data = jsonwebtoken::decode::<ActorClaims>(token, &key.key, &key.validation)
             .map_err(|e| AuthError::from_jwt(&e))?;
-        data.claims.actor()
+        let actor = data.claims.actor()?;
+        Ok((actor, data.claims.exp.and_then(|exp| exp.as_u64())))
     }
 }
 

@@ -8,3 +8,4 @@ mod dev_secret;
 mod extractors;
 mod keys;
 mod refused;
+mod remembered;
