@@ -101,13 +101,17 @@ fn server(config: &Config, run: impl for<'a> FnOnce(&'a Config) -> Running<'a>) 
         config::LogFormat::Human => capmatch_service::telemetry::Format::Human,
         config::LogFormat::Json => capmatch_service::telemetry::Format::Json,
     };
-    capmatch_service::telemetry::init_with_format(&config.log.filter, format, std::io::stderr);
-    match actix_web::rt::System::new().block_on(run(config)) {
+    let (writer, written) = capmatch_service::telemetry::stderr_in_background();
+    capmatch_service::telemetry::init_with_format(&config.log.filter, format, writer);
+    let outcome = actix_web::rt::System::new().block_on(run(config));
+    if let Err(e) = &outcome {
+        tracing::error!(error = %e, "capmatch stopped");
+    }
+    // Every line logged is on stderr before anything else is printed or the process exits.
+    drop(written);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "capmatch stopped");
-            fail(&e)
-        }
+        Err(e) => fail(&e),
     }
 }
 

@@ -4,7 +4,8 @@
 //! One access line per request: the request-context middleware opens a span and logs "request
 //! completed" for every request it serves. When the gateway calls a service in-process, the
 //! gateway's span and line (same request id) are the request's; the service's own are kept only
-//! when the filter allows debug lines. Colours only when stderr is a terminal.
+//! when the filter allows debug lines. Colours only when stderr is a terminal. A server writes its
+//! lines from a thread of their own ([`stderr_in_background`]), so no request waits on stderr.
 
 use std::io::IsTerminal;
 use std::sync::Once;
@@ -12,6 +13,7 @@ use std::sync::Once;
 use tracing::level_filters::LevelFilter;
 use tracing::subscriber::Interest;
 use tracing::{Level, Metadata, Subscriber};
+use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -65,6 +67,17 @@ where
             .try_init()
             .is_ok(),
     }
+}
+
+/// A writer to stderr that does not make the logging thread wait for the write: lines go
+/// through a channel to a thread of their own (`capmatch-log`), which writes them in batches.
+/// Nothing is dropped: when 128k lines are waiting, loggers wait. Keep the guard until the
+/// process is done logging; dropping it writes out every line logged before.
+pub fn stderr_in_background() -> (NonBlocking, WorkerGuard) {
+    NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("capmatch-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()))
 }
 
 /// For test binaries: logs to stdout only when `TEST_LOG` is set; silent otherwise. Safe to call
