@@ -170,7 +170,8 @@ async fn the_whole_journey_survives_a_restart_and_verifies() {
     for series in [
         "capmatch_http_requests_total{method=\"GET\",route=\"/v1/needs/{id}\",service=\"needs\",status=\"200\"}",
         "capmatch_http_request_duration_seconds_bucket",
-        "service=\"gateway\"",
+        // The gateway names the route of the service that answered, not "(unmatched)".
+        "capmatch_http_requests_total{method=\"GET\",route=\"/v1/needs/{id}\",service=\"gateway\",status=\"200\"}",
         "capmatch_store_events_appended{service=\"matcher\"}",
         "capmatch_store_head_position{service=\"needs\"}",
         "capmatch_feed_lag_events{feed=\"needs\",service=\"matcher\"}",

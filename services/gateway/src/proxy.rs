@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use actix_web::http::Uri;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use awc::error::SendRequestError;
-use capmatch_http::{ApiError, RequestId};
+use capmatch_http::{AnsweredRoute, ApiError, RequestId};
 use capmatch_service::colocated::{Colocated, Instance, LocalRequest};
 
 use crate::routes::{self, Upstream};
@@ -130,6 +130,9 @@ pub async fn forward(
         .path_and_query()
         .map_or(req.path(), |pq| pq.as_str());
     let url = format!("{}{}", upstreams.base(upstream), path_and_query);
+    // Which of the upstream's routes answers is the upstream's to know.
+    req.extensions_mut()
+        .insert(AnsweredRoute(format!("(forwarded to {})", upstream.name())));
 
     let mut outgoing = client
         .request(req.method().clone(), url)
@@ -196,7 +199,12 @@ async fn forward_in_process(
         body,
     });
     let response = match actix_web::rt::time::timeout(timeout, call).await {
-        Ok(Ok(response)) => response.into_parts().1,
+        Ok(Ok(response)) => {
+            if let Some(route) = response.request().match_pattern() {
+                req.extensions_mut().insert(AnsweredRoute(route));
+            }
+            response.into_parts().1
+        }
         // What the upstream's server would have answered for an error its app returned.
         Ok(Err(error)) => error.error_response(),
         Err(_elapsed) => {

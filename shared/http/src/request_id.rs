@@ -5,9 +5,9 @@
 //! - takes the caller's `X-Request-Id` when it is 1..=128 characters of `[A-Za-z0-9._-]`,
 //!   otherwise generates a UUID v4; stores it as [`RequestId`] in the request extensions and
 //!   echoes it in the response's `X-Request-Id`;
-//! - runs the request inside a `request` span with `method`, `route` (the matched pattern,
-//!   never the raw path), `request_id` and `status` — never a header value such as
-//!   `Authorization`;
+//! - runs the request inside a `request` span with `method`, `route` (the matched pattern, or
+//!   the [`AnsweredRoute`] a handler recorded; never the raw path), `request_id` and `status` —
+//!   never a header value such as `Authorization`;
 //! - makes every error response a problem: an [`ApiError`] is re-rendered with the request id
 //!   in its body; a bare error status from actix (an empty 405, a 404 from a resource without
 //!   default service...) is replaced by the table's problem for that status.
@@ -88,6 +88,23 @@ impl FromRequest for RequestId {
     }
 }
 
+/// The route that answered a request whose path actix matched to no pattern of its own: a
+/// handler serving many paths (the gateway forwarding to the service that owns them) records
+/// here the route the request really took, so that logs and metrics name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredRoute(pub String);
+
+/// The route to name in logs and metrics, never the raw path: the [`AnsweredRoute`] a handler
+/// recorded, else the pattern actix matched, else `(unmatched)`.
+pub fn route_label(req: &HttpRequest) -> String {
+    if let Some(AnsweredRoute(route)) = req.extensions().get::<AnsweredRoute>() {
+        return route.clone();
+    }
+    req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned())
+}
+
+const UNMATCHED: &str = "(unmatched)";
+
 /// The middleware: `App::new().wrap(actix_web::middleware::from_fn(request_context))`.
 /// Wrap it last, so it is outermost and sees every response.
 pub async fn request_context(
@@ -125,15 +142,12 @@ pub async fn request_context(
                 problem_replacement(status, Some(&err), &HeaderMap::new(), request_id.as_str())
                     .unwrap_or_else(|| err.error_response());
             set_request_id(response.headers_mut(), &request_id);
-            finish(response.status(), "(unmatched)");
+            finish(response.status(), UNMATCHED);
             return Err(InternalError::from_response(err.to_string(), response).into());
         }
     };
 
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_owned());
+    let route = route_label(res.request());
     let replacement = problem_replacement(
         res.status(),
         res.response().error(),
@@ -195,7 +209,41 @@ fn problem_replacement(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::{TestRequest, call_and_read_body, init_service};
+    use actix_web::{App, HttpResponse, web};
+
     use super::*;
+
+    async fn label(req: HttpRequest) -> HttpResponse {
+        HttpResponse::Ok().body(route_label(&req))
+    }
+
+    async fn forwarding(req: HttpRequest) -> HttpResponse {
+        if req.path().starts_with("/v1/") {
+            req.extensions_mut()
+                .insert(AnsweredRoute("/v1/needs/{id}".to_owned()));
+        }
+        label(req).await
+    }
+
+    #[actix_web::test]
+    async fn the_route_is_the_pattern_or_what_a_handler_recorded_never_the_path() {
+        let app = init_service(
+            App::new()
+                .route("/v1/offers/{id}", web::get().to(label))
+                .default_service(web::to(forwarding)),
+        )
+        .await;
+        for (path, route) in [
+            ("/v1/offers/secret-id", "/v1/offers/{id}"),
+            ("/v1/needs/secret-id", "/v1/needs/{id}"),
+            ("/elsewhere/secret-id", "(unmatched)"),
+        ] {
+            let req = TestRequest::get().uri(path).to_request();
+            let body = call_and_read_body(&app, req).await;
+            assert_eq!(body, route.as_bytes(), "{path}");
+        }
+    }
 
     #[test]
     fn request_ids_are_checked_for_length_and_alphabet() {

@@ -139,9 +139,7 @@ pub async fn track(
     if let Some(http) = HTTP.as_ref() {
         let (route, status) = match &res {
             Ok(r) => (
-                r.request()
-                    .match_pattern()
-                    .unwrap_or_else(|| "(unmatched)".to_owned()),
+                capmatch_http::route_label(r.request()),
                 r.status().as_u16().to_string(),
             ),
             Err(e) => (
