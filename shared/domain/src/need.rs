@@ -336,7 +336,7 @@ impl NeedDraft {
 /// and `budget_note` may be `null` to clear them. A need's country never changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(examples(json!({
+#[schema(min_properties = 1, examples(json!({
     "title": "Establish and train a national CSIRT",
     "partners_wanted": 3,
     "end": null

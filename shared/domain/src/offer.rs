@@ -329,7 +329,7 @@ impl OfferDraft {
 /// `conditions` too.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(examples(json!({
+#[schema(min_properties = 1, examples(json!({
     "capacity": 5,
     "coverage": ["002", "054"]
 })))]
