@@ -701,8 +701,15 @@ async fn a_restricted_need_never_leaks_to_those_who_may_not_see_it() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.raw);
-    let seen = api.get(&format!("/v1/needs/{need}"), Some(&ngo)).await;
-    assert_eq!(seen.status, 200, "{}", seen.raw);
+    // The needs service learns the introduction from the matcher's feed, moments later.
+    let seen = api
+        .eventually(
+            &format!("/v1/needs/{need}"),
+            Some(&ngo),
+            "the introduced provider to see the need",
+            |r| r.status == 200,
+        )
+        .await;
     assert!(
         seen.raw.contains(title) && seen.raw.contains(phrase),
         "{}",
