@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use actix_web::http::Uri;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::http::{StatusCode, Uri};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use awc::error::SendRequestError;
 use capmatch_http::{AnsweredRoute, ApiError, RequestId};
 use capmatch_service::colocated::{Colocated, Instance, LocalRequest};
@@ -137,10 +137,8 @@ pub async fn forward(
     let mut outgoing = client
         .request(req.method().clone(), url)
         .timeout(upstreams.timeout);
-    outgoing = copy_headers(req.headers(), outgoing);
-    outgoing = outgoing.insert_header((capmatch_http::REQUEST_ID_HEADER, request_id.as_str()));
-    if let Some(peer) = req.peer_addr() {
-        outgoing = outgoing.insert_header(("x-forwarded-for", peer.ip().to_string()));
+    for (name, value) in &forwarded_headers(&req, &request_id) {
+        outgoing = outgoing.insert_header((name.clone(), value.clone()));
     }
 
     let mut response = outgoing
@@ -153,13 +151,7 @@ pub async fn forward(
         .await
         .map_err(|e| ApiError::unavailable(format!("{} response body: {e}", upstream.name())))?;
 
-    let mut answer = HttpResponse::build(response.status());
-    for name in FORWARDED_RESPONSE_HEADERS {
-        for value in response.headers().get_all(&name) {
-            answer.append_header((name.clone(), value.clone()));
-        }
-    }
-    Ok(answer.body(payload))
+    Ok(answer(response.status(), response.headers()).body(payload))
 }
 
 /// [`forward`] to an upstream in this process: the request it would get over HTTP, minus the
@@ -178,24 +170,10 @@ async fn forward_in_process(
             upstream.name()
         )));
     }
-    let mut headers = HeaderMap::new();
-    for name in FORWARDED_REQUEST_HEADERS {
-        if let Some(value) = req.headers().get(&name) {
-            headers.insert(name, value.clone());
-        }
-    }
-    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
-        headers.insert(capmatch_http::REQUEST_ID_HEADER, value);
-    }
-    if let Some(peer) = req.peer_addr()
-        && let Ok(value) = HeaderValue::from_str(&peer.ip().to_string())
-    {
-        headers.insert(HeaderName::from_static("x-forwarded-for"), value);
-    }
     let call = instance.call(LocalRequest {
         method: req.method().clone(),
         uri: origin_form(req.uri()),
-        headers,
+        headers: forwarded_headers(req, request_id),
         body,
     });
     let response = match actix_web::rt::time::timeout(timeout, call).await {
@@ -212,13 +190,38 @@ async fn forward_in_process(
             return Err(ApiError::gateway_timeout());
         }
     };
-    let mut answer = HttpResponse::build(response.status());
+    Ok(answer(response.status(), response.headers()).body(response.into_body()))
+}
+
+/// What the service gets besides method, path and body, either way it is reached: the
+/// forwarded request headers, the request id and the caller's address.
+fn forwarded_headers(req: &HttpRequest, request_id: &RequestId) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for name in FORWARDED_REQUEST_HEADERS {
+        if let Some(value) = req.headers().get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
+        headers.insert(capmatch_http::REQUEST_ID_HEADER, value);
+    }
+    if let Some(peer) = req.peer_addr()
+        && let Ok(value) = HeaderValue::from_str(&peer.ip().to_string())
+    {
+        headers.insert(HeaderName::from_static("x-forwarded-for"), value);
+    }
+    headers
+}
+
+/// The caller's answer to a service's: its status and the response headers passed back.
+fn answer(status: StatusCode, headers: &HeaderMap) -> HttpResponseBuilder {
+    let mut answer = HttpResponse::build(status);
     for name in FORWARDED_RESPONSE_HEADERS {
-        for value in response.headers().get_all(&name) {
+        for value in headers.get_all(&name) {
             answer.append_header((name.clone(), value.clone()));
         }
     }
-    Ok(answer.body(response.into_body()))
+    answer
 }
 
 /// The path and query of `uri`, as an HTTP client sends them.
@@ -228,15 +231,6 @@ fn origin_form(uri: &Uri) -> Uri {
     }
     let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
     Uri::try_from(path_and_query).unwrap_or_else(|_| Uri::from_static("/"))
-}
-
-fn copy_headers(headers: &HeaderMap, mut outgoing: awc::ClientRequest) -> awc::ClientRequest {
-    for name in FORWARDED_REQUEST_HEADERS {
-        if let Some(value) = headers.get(&name) {
-            outgoing = outgoing.insert_header((name, value.clone()));
-        }
-    }
-    outgoing
 }
 
 /// A timeout is 504; every other failure to get an answer (refused, reset, unreachable) is 503.
