@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::sync::{PoisonError, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use capmatch_domain::actor::Actor;
 
@@ -67,13 +66,6 @@ impl Remembered {
             .unwrap_or_else(PoisonError::into_inner)
             .len()
     }
-}
-
-/// Seconds since the Unix epoch, as token times are written.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ use crate::claims::ActorClaims;
 use crate::config::{AuthConfig, AuthConfigError, KeySource, MIN_HMAC_SECRET_LEN};
 use crate::dev_secret::DevSecret;
 use crate::error::AuthError;
-use crate::remembered::{Remembered, unix_now};
+use crate::remembered::Remembered;
+use crate::signer::now;
 
 /// Longest token considered; anything longer is refused before decoding.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -149,13 +150,13 @@ impl Verifier {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::Malformed);
         }
-        let now = unix_now();
-        if let Some(actor) = self.remembered.get(token, now) {
+        let at = now();
+        if let Some(actor) = self.remembered.get(token, at) {
             return Ok(actor);
         }
         let (actor, expires) = self.check(token)?;
         if let Some(expires) = expires {
-            self.remembered.remember(token, &actor, expires, now);
+            self.remembered.remember(token, &actor, expires, at);
         }
         Ok(actor)
     }
