@@ -191,6 +191,29 @@ fn caller_json(n: usize) -> f64 {
     elapsed.as_secs_f64() * 1e6 / n as f64
 }
 
+/// One figure: the store's and raw sled's best rates and their ratio, then the medians' ratio,
+/// both ranges and `extra` in brackets; with `show_cpu`, the CPU per event of the best rounds.
+fn print_comparison(label: &str, store: &Best, raw: &Best, extra: &str, show_cpu: bool) {
+    println!(
+        "{label:<44} {:>14.0} {:>14.0} {:>7.2}x   (medians {:.2}x; store {:.0}..{:.0}, raw \
+         {:.0}..{:.0}{extra})",
+        store.best.rate,
+        raw.best.rate,
+        store.best.rate / raw.best.rate,
+        store.median / raw.median,
+        store.low,
+        store.best.rate,
+        raw.low,
+        raw.best.rate,
+    );
+    if show_cpu {
+        println!(
+            "  cpu µs/event in the best rounds: store {:.2}, raw {:.2}",
+            store.best.cpu_us, raw.best.cpu_us
+        );
+    }
+}
+
 fn main() {
     let appends = env_usize("CAPMATCH_BENCH_APPENDS", 20_000);
     let replay_n = env_usize("CAPMATCH_BENCH_REPLAY", 200_000);
@@ -243,27 +266,17 @@ fn main() {
         let events: u64 = stats.iter().map(|s| s.events_written).sum();
         let batches: u64 = stats.iter().map(|s| s.batches).sum();
         let flushes: u64 = stats.iter().map(|s| s.flushes).sum();
-        println!(
-            "{:<44} {:>14.0} {:>14.0} {:>7.2}x   (medians {:.2}x; store {:.0}..{:.0}, raw \
-             {:.0}..{:.0}; mean group commit {:.1} events, {} flushes per round)",
-            format!("{appenders} appenders vs raw batch of {appenders} + flush"),
-            store.best.rate,
-            raw.best.rate,
-            store.best.rate / raw.best.rate,
-            store.median / raw.median,
-            store.low,
-            store.best.rate,
-            raw.low,
-            raw.best.rate,
-            events as f64 / batches.max(1) as f64,
-            flushes / rounds as u64,
+        print_comparison(
+            &format!("{appenders} appenders vs raw batch of {appenders} + flush"),
+            &store,
+            &raw,
+            &format!(
+                "; mean group commit {:.1} events, {} flushes per round",
+                events as f64 / batches.max(1) as f64,
+                flushes / rounds as u64,
+            ),
+            show_cpu,
         );
-        if show_cpu {
-            println!(
-                "  cpu µs/event in the best rounds: store {:.1}, raw {:.1}",
-                store.best.cpu_us, raw.best.cpu_us
-            );
-        }
     }
 
     // Replay: build a log quickly (relaxed, batched), then read it back as a consumer would.
@@ -358,24 +371,13 @@ fn main() {
         "{:<44} {:>14} {:>14} {:>8}",
         "replay of the whole log", "store ev/s", "raw scan ev/s", "ratio"
     );
-    println!(
-        "{:<44} {:>14.0} {:>14.0} {:>7.2}x   (medians {:.2}x; store {:.0}..{:.0}, raw {:.0}..{:.0})",
-        format!("{total} events (read_all pages of 4096)"),
-        replay.best.rate,
-        scan.best.rate,
-        replay.best.rate / scan.best.rate,
-        replay.median / scan.median,
-        replay.low,
-        replay.best.rate,
-        scan.low,
-        scan.best.rate,
+    print_comparison(
+        &format!("{total} events (read_all pages of 4096)"),
+        &replay,
+        &scan,
+        "",
+        show_cpu,
     );
-    if show_cpu {
-        println!(
-            "  cpu µs/event in the best rounds: store {:.2}, raw {:.2}",
-            replay.best.cpu_us, scan.best.cpu_us
-        );
-    }
     println!("(payload bytes read {bytes}, raw bytes scanned {raw_bytes})");
     println!();
     println!(
