@@ -44,6 +44,10 @@ pub(crate) struct Writer {
     /// Shared with readers; the writer is its only mutator.
     pub index: Arc<RwLock<Index>>,
     pub counters: Arc<Counters>,
+    /// When the flusher was last seen going idle (see [`Writer::note_flusher`]).
+    pub flusher_idle_since: Option<Instant>,
+    /// Whether the flusher was busy when last looked at.
+    pub flusher_was_busy: bool,
 }
 
 /// How long a group waits for appends that are in flight (see `Writer::complete`) when there
@@ -57,6 +61,8 @@ const GROUP_MAX: Duration = Duration::from_millis(5);
 /// The appends of one group commit, gathering.
 struct Group {
     started: Instant,
+    /// When the last append joined.
+    last_arrival: Instant,
     /// The durable head when the group began.
     durable: u64,
     appends: usize,
@@ -71,8 +77,10 @@ struct Group {
 
 impl Group {
     fn new(durable: u64) -> Self {
+        let now = Instant::now();
         Group {
-            started: Instant::now(),
+            started: now,
+            last_arrival: now,
             durable,
             appends: 0,
             events: 0,
@@ -158,6 +166,7 @@ impl Writer {
                 }
             }
             let stopping = closed || shutdown.is_some();
+            self.note_flusher();
             if let Some(g) = group.as_mut() {
                 self.apply_pending(g);
             }
@@ -207,9 +216,14 @@ impl Writer {
     /// resubmitting), and flushing without them splits the appenders into cohorts that take
     /// turns, doubling the flushes for the same work (PostgreSQL's `commit_delay` with
     /// `commit_siblings`, made exact). A lone appender never waits. But a group waits for
-    /// stragglers no longer than a flush takes: past that they are better served by the next
-    /// flush, which the flusher runs while this one's stragglers are applied. Nothing is sealed
-    /// while the flusher is busy, as it could not start on it anyway.
+    /// stragglers only while they keep coming: once no append has joined for as long as a flush
+    /// takes, they are better served by the next flush. Nothing is sealed while the flusher is
+    /// busy, as it could not start on it anyway.
+    ///
+    /// The wait also restarts when the flusher becomes free, because that is the moment the
+    /// appenders of the group it just flushed are answered: a group that gathered during the
+    /// flush must let them in, or the two cohorts keep taking turns for good (measured with 256
+    /// appenders: 156 flushes a round when the wait ran from the group's start, 115 with this).
     fn complete(&self, g: &Group) -> bool {
         if g.events >= self.max_batch_events || g.started.elapsed() >= GROUP_MAX {
             return true;
@@ -222,7 +236,7 @@ impl Writer {
         }
         let in_flight = self.counters.in_flight.load(Ordering::Acquire);
         g.appends + self.handover.sealed_appends() >= in_flight
-            || g.started.elapsed() >= self.commit_delay()
+            || self.gathering_since(g).elapsed() >= self.commit_delay()
     }
 
     /// When the writer must look at the group again if nothing arrives.
@@ -231,8 +245,27 @@ impl Writer {
             // The flusher kicks the queue when it is done.
             g.started + GROUP_MAX
         } else {
-            g.started + self.commit_delay()
+            (self.gathering_since(g) + self.commit_delay()).min(g.started + GROUP_MAX)
         }
+    }
+
+    /// Since when the group has waited for stragglers: its last arrival, or the moment the
+    /// flusher became free to take it, whichever is later.
+    fn gathering_since(&self, g: &Group) -> Instant {
+        match self.flusher_idle_since {
+            Some(idle) if idle > g.last_arrival => idle,
+            _ => g.last_arrival,
+        }
+    }
+
+    /// Notes the moment the flusher goes idle (it kicks the queue when it does, so the writer
+    /// looks promptly).
+    fn note_flusher(&mut self) {
+        let busy = self.handover.is_busy();
+        if self.flusher_was_busy && !busy {
+            self.flusher_idle_since = Some(Instant::now());
+        }
+        self.flusher_was_busy = busy;
     }
 
     /// How long a group may wait for its stragglers: about one flush.
@@ -270,6 +303,7 @@ impl Writer {
     ) {
         self.counters.appends.fetch_add(1, Ordering::Relaxed);
         group.appends += 1;
+        group.last_arrival = Instant::now();
         let checked = match self.check(group, &stream, expected, &events) {
             Ok(checked) => checked,
             Err(NeedsApply) => {
