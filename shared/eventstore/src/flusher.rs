@@ -83,6 +83,8 @@ pub(crate) struct Handover {
 struct HandoverState {
     sealed: Vec<Sealed>,
     closed: bool,
+    /// When the flusher last finished everything sealed and went idle.
+    idle_since: Option<Instant>,
 }
 
 impl std::fmt::Debug for HandoverState {
@@ -90,6 +92,7 @@ impl std::fmt::Debug for HandoverState {
         f.debug_struct("HandoverState")
             .field("sealed", &self.sealed.len())
             .field("closed", &self.closed)
+            .field("idle_since", &self.idle_since)
             .finish()
     }
 }
@@ -116,6 +119,12 @@ impl Handover {
 
     pub(crate) fn sealed_appends(&self) -> usize {
         self.sealed_appends.load(Ordering::Acquire)
+    }
+
+    /// When the flusher last went idle: the moment the appends of the groups it flushed were
+    /// answered.
+    pub(crate) fn idle_since(&self) -> Option<Instant> {
+        self.lock().idle_since
     }
 
     pub(crate) fn last_flush(&self) -> Duration {
@@ -160,8 +169,9 @@ impl Flusher {
             }
             self.flush(&mut groups);
             {
-                let state = handover.lock();
+                let mut state = handover.lock();
                 if state.sealed.is_empty() {
+                    state.idle_since = Some(Instant::now());
                     handover.busy.store(false, Ordering::Release);
                 }
             }

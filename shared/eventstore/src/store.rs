@@ -222,8 +222,6 @@ impl EventStore {
             handover: handover.clone(),
             index: index.clone(),
             counters: counters.clone(),
-            flusher_idle_since: None,
-            flusher_was_busy: false,
         };
         let writer_queue = queue.clone();
         let handle = std::thread::Builder::new()

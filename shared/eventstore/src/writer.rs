@@ -44,10 +44,6 @@ pub(crate) struct Writer {
     /// Shared with readers; the writer is its only mutator.
     pub index: Arc<RwLock<Index>>,
     pub counters: Arc<Counters>,
-    /// When the flusher was last seen going idle (see [`Writer::note_flusher`]).
-    pub flusher_idle_since: Option<Instant>,
-    /// Whether the flusher was busy when last looked at.
-    pub flusher_was_busy: bool,
 }
 
 /// How long a group waits for appends that are in flight (see `Writer::complete`) when there
@@ -166,7 +162,6 @@ impl Writer {
                 }
             }
             let stopping = closed || shutdown.is_some();
-            self.note_flusher();
             if let Some(g) = group.as_mut() {
                 self.apply_pending(g);
             }
@@ -252,20 +247,10 @@ impl Writer {
     /// Since when the group has waited for stragglers: its last arrival, or the moment the
     /// flusher became free to take it, whichever is later.
     fn gathering_since(&self, g: &Group) -> Instant {
-        match self.flusher_idle_since {
+        match self.handover.idle_since() {
             Some(idle) if idle > g.last_arrival => idle,
             _ => g.last_arrival,
         }
-    }
-
-    /// Notes the moment the flusher goes idle (it kicks the queue when it does, so the writer
-    /// looks promptly).
-    fn note_flusher(&mut self) {
-        let busy = self.handover.is_busy();
-        if self.flusher_was_busy && !busy {
-            self.flusher_idle_since = Some(Instant::now());
-        }
-        self.flusher_was_busy = busy;
     }
 
     /// How long a group may wait for its stragglers: about one flush.
