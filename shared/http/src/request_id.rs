@@ -5,8 +5,9 @@
 //! - takes the caller's `X-Request-Id` when it is 1..=128 characters of `[A-Za-z0-9._-]`,
 //!   otherwise generates a UUID v4; stores it as [`RequestId`] in the request extensions and
 //!   echoes it in the response's `X-Request-Id`;
-//! - runs the request inside a `request` span with `method`, `route` (the matched pattern, or
-//!   the [`AnsweredRoute`] a handler recorded; never the raw path), `request_id` and `status` —
+//! - runs the request inside a `request` span with its `request_id`, and ends it with one access
+//!   line, "request completed", with `method`, `route` (the matched pattern, or the
+//!   [`AnsweredRoute`] a handler recorded; never the raw path), `status` and `latency_ms` —
 //!   never a header value such as `Authorization`;
 //! - makes every error response a problem: an [`ApiError`] is re-rendered with the request id
 //!   in its body; a bare error status from actix (an empty 405, a 404 from a resource without
@@ -33,34 +34,44 @@ pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id"
 /// Longest request id accepted from a caller.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The id of the current request (from `X-Request-Id` or generated). Also an extractor.
+/// The id of the current request (from `X-Request-Id` or generated). Also an extractor. Kept as
+/// the header value it is sent back in: a caller's id is echoed without a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RequestId(String);
+pub struct RequestId(HeaderValue);
 
 impl RequestId {
     /// The caller's id if it is acceptable, else a fresh UUID v4.
     pub fn from_header(value: Option<&HeaderValue>) -> Self {
         value
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| is_valid_request_id(v))
-            .map(|v| Self(v.to_owned()))
+            .filter(|v| v.to_str().is_ok_and(is_valid_request_id))
+            .map(|v| Self(v.clone()))
             .unwrap_or_else(Self::generate)
     }
 
     /// A fresh UUID v4 id.
     pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let id = uuid::Uuid::new_v4();
+        let text = id.hyphenated().encode_lower(&mut text);
+        // A hyphenated UUID is always a valid header value.
+        Self(HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("-")))
     }
 
     /// The id as sent on the wire.
     pub fn as_str(&self) -> &str {
+        // Only ids of `[A-Za-z0-9._-]` are ever made.
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// The id as a header value.
+    pub fn header_value(&self) -> &HeaderValue {
         &self.0
     }
 }
 
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -114,20 +125,21 @@ pub async fn request_context(
     let request_id = RequestId::from_header(req.headers().get(REQUEST_ID_HEADER));
     req.extensions_mut().insert(request_id.clone());
 
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        route = tracing::field::Empty,
-        request_id = %request_id,
-        status = tracing::field::Empty,
-    );
+    // The span carries what every line logged while serving the request needs: its id. The
+    // rest is said once, by the access line (recording it into the span would format it twice).
+    let span = tracing::info_span!("request", request_id = request_id.as_str());
+    let method = req.method().clone();
     let started = Instant::now();
     let finish = |status: StatusCode, route: &str| {
-        span.record("route", route);
-        span.record("status", status.as_u16());
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         span.in_scope(|| {
-            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            tracing::info!(latency_ms, "request completed");
+            tracing::info!(
+                method = method.as_str(),
+                route,
+                status = status.as_u16(),
+                latency_ms,
+                "request completed"
+            );
         });
     };
 
@@ -164,9 +176,7 @@ pub async fn request_context(
 }
 
 fn set_request_id(headers: &mut HeaderMap, request_id: &RequestId) {
-    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
-        headers.insert(REQUEST_ID_HEADER, value);
-    }
+    headers.insert(REQUEST_ID_HEADER, request_id.header_value().clone());
 }
 
 /// The problem response that replaces an error response, or `None` to keep the response:

@@ -191,7 +191,10 @@ pub struct Capture {
 #[derive(Debug, Default)]
 pub struct CaptureState {
     pub spans: Vec<(String, BTreeMap<String, String>)>,
+    /// Each event's fields, and `in_span`: the name of the span it was logged in.
     pub events: Vec<BTreeMap<String, String>>,
+    /// The spans entered, innermost last.
+    entered: Vec<u64>,
 }
 
 struct Fields<'a>(&'a mut BTreeMap<String, String>);
@@ -213,6 +216,17 @@ impl Capture {
             .iter()
             .filter(|(n, _)| n == name)
             .map(|(_, f)| f.clone())
+            .collect()
+    }
+
+    /// The events whose message is `message`.
+    pub fn events_saying(&self, message: &str) -> Vec<BTreeMap<String, String>> {
+        let state = self.inner.lock().expect("capture lock");
+        state
+            .events
+            .iter()
+            .filter(|e| e.get("message").map(String::as_str) == Some(message))
+            .cloned()
             .collect()
     }
 
@@ -244,8 +258,24 @@ impl tracing::Subscriber for Capture {
     fn event(&self, event: &tracing::Event<'_>) {
         let mut fields = BTreeMap::new();
         event.record(&mut Fields(&mut fields));
-        self.inner.lock().expect("capture lock").events.push(fields);
+        let mut state = self.inner.lock().expect("capture lock");
+        let span = state
+            .entered
+            .last()
+            .and_then(|id| state.spans.get(*id as usize - 1));
+        if let Some((name, _)) = span {
+            fields.insert("in_span".to_owned(), name.clone());
+        }
+        state.events.push(fields);
     }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
+    fn enter(&self, span: &tracing::span::Id) {
+        let mut state = self.inner.lock().expect("capture lock");
+        state.entered.push(span.into_u64());
+    }
+    fn exit(&self, span: &tracing::span::Id) {
+        let mut state = self.inner.lock().expect("capture lock");
+        if let Some(at) = state.entered.iter().rposition(|id| *id == span.into_u64()) {
+            state.entered.remove(at);
+        }
+    }
 }

@@ -45,7 +45,7 @@ async fn without_a_request_id_one_is_generated_and_put_in_problems() {
 }
 
 #[actix_web::test]
-async fn each_request_gets_a_span_with_method_route_id_and_status_and_no_token() {
+async fn each_request_gets_a_span_with_its_id_and_one_access_line_and_no_token() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
     let token = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.c2ln";
@@ -60,17 +60,23 @@ async fn each_request_gets_a_span_with_method_route_id_and_status_and_no_token()
 
     let spans = capture.spans_named("request");
     assert_eq!(spans.len(), 1, "{}", capture.everything());
-    let span = &spans[0];
-    assert_eq!(span.get("method").map(String::as_str), Some("GET"));
-    assert_eq!(span.get("route").map(String::as_str), Some("/items/{id}"));
     assert_eq!(
-        span.get("request_id").map(String::as_str),
+        spans[0].get("request_id").map(String::as_str),
         Some("span-test")
     );
-    assert_eq!(span.get("status").map(String::as_str), Some("200"));
+    let lines = capture.events_saying("request completed");
+    assert_eq!(lines.len(), 1, "{}", capture.everything());
+    let line = &lines[0];
+    assert_eq!(line.get("in_span").map(String::as_str), Some("request"));
+    assert_eq!(line.get("method").map(String::as_str), Some("GET"));
+    assert_eq!(line.get("route").map(String::as_str), Some("/items/{id}"));
+    assert_eq!(line.get("status").map(String::as_str), Some("200"));
+    assert!(line.contains_key("latency_ms"), "{line:?}");
     let everything = capture.everything();
     assert!(!everything.contains(token), "{everything}");
     assert!(!everything.contains("Bearer"), "{everything}");
+    // The raw path (an entity id) is not logged: routes are patterns.
+    assert!(!everything.contains("6f1e2a9c"), "{everything}");
 }
 
 #[actix_web::test]
