@@ -13,7 +13,7 @@ use std::fmt;
 use std::future::{Ready, ready};
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use capmatch_domain::actor::{Actor, Role};
 use capmatch_http::ApiError;
 
@@ -109,14 +109,13 @@ impl Caller {
 
     /// Reads the caller from a request: no header → anonymous; a bad header or token → 401;
     /// a header but no verifier in app data → 500 (a wiring bug, logged).
+    ///
+    /// A token accepted once in a request (say at the gateway's edge, then by the handler of the
+    /// service it mounted) is not checked again in it by a verifier with the same rules.
     pub fn from_request_sync(req: &HttpRequest) -> Result<Self, ApiError> {
         let mut values = req.headers().get_all(header::AUTHORIZATION);
         let Some(value) = values.next() else {
             return Ok(Self::Anonymous);
-        };
-        let token = match (values.next(), bearer_token(value.as_bytes())) {
-            (None, Some(token)) => token,
-            _ => return Err(refuse(&AuthError::MalformedHeader)),
         };
         let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
             tracing::error!("no web::Data<Verifier> in app data; cannot check bearer tokens");
@@ -124,11 +123,39 @@ impl Caller {
                 "capmatch-auth: Verifier missing from app data",
             ));
         };
+        let single = values.next().is_none();
+        if single
+            && let Some(verdict) = req.extensions().get::<Verdict>()
+            && verdict.rules == *verifier.rules()
+            && verdict.header == value
+        {
+            return Ok(Self::Authenticated(verdict.actor.clone()));
+        }
+        let token = match (single, bearer_token(value.as_bytes())) {
+            (true, Some(token)) => token,
+            _ => return Err(refuse(&AuthError::MalformedHeader)),
+        };
         match verifier.verify(token) {
-            Ok(actor) => Ok(Self::Authenticated(actor)),
+            Ok(actor) => {
+                req.extensions_mut().insert(Verdict {
+                    rules: *verifier.rules(),
+                    header: value.clone(),
+                    actor: actor.clone(),
+                });
+                Ok(Self::Authenticated(actor))
+            }
             Err(err) => Err(refuse(&err)),
         }
     }
+}
+
+/// A token accepted in this request: by which rules, from which `Authorization` header, and the
+/// actor it binds. Refusals are not kept (they end the request anyway).
+#[derive(Debug)]
+struct Verdict {
+    rules: [u8; 32],
+    header: header::HeaderValue,
+    actor: Actor,
 }
 
 /// `Bearer <token68>` (scheme case-insensitive), or `None`.
@@ -139,10 +166,8 @@ fn bearer_token(value: &[u8]) -> Option<&str> {
         return None;
     }
     let token = token.trim_start_matches(' ');
-    let token68 = |b: u8| {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
-    };
-    (!token.is_empty() && token.bytes().all(token68)).then_some(token)
+    // Its characters are the verifier's to check, once it has not seen the token before.
+    (!token.is_empty()).then_some(token)
 }
 
 /// The one 401 every refusal gets; the reason goes to the log only.

@@ -16,6 +16,7 @@ use capmatch_domain::actor::Actor;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::claims::ActorClaims;
 use crate::config::{AuthConfig, AuthConfigError, KeySource, MIN_HMAC_SECRET_LEN};
@@ -27,10 +28,26 @@ use crate::signer::now;
 /// Longest token considered; anything longer is refused before decoding.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
+/// The bytes of a `token68` (RFC 9110 §11.2) as JWS compact serialisation uses them: letters,
+/// digits, `-._~+/=`. Checked before a token is decoded; a remembered token passed already.
+static TOKEN68: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=');
+        b += 1;
+    }
+    table
+};
+
 /// Verifies capmatch bearer tokens. Build once at startup; share as `web::Data<Verifier>`.
 pub struct Verifier {
     keys: Vec<VerificationKey>,
     algorithms: Vec<Algorithm>,
+    /// SHA-256 over everything that decides a verdict (see [`Verifier::rules`]).
+    rules: [u8; 32],
     /// Tokens accepted before, until their `exp` (see `remembered`).
     remembered: Remembered,
 }
@@ -90,12 +107,14 @@ impl Verifier {
             return Err(AuthConfigError::NoKeys);
         }
 
+        let rules = rules_fingerprint(&config, &loaded);
         let mut keys: Vec<VerificationKey> = Vec::with_capacity(loaded.len());
         for LoadedKey {
             label,
             kid,
             algorithm,
             key,
+            ..
         } in loaded
         {
             if !config.algorithms.contains(&algorithm) {
@@ -140,8 +159,17 @@ impl Verifier {
         Ok(Self {
             keys,
             algorithms: config.algorithms,
+            rules,
             remembered: Remembered::default(),
         })
+    }
+
+    /// A fingerprint of the rules this verifier applies: issuer, audience, pinned algorithms,
+    /// leeway, and every key with its `kid`, algorithm and material. Two verifiers with the same
+    /// fingerprint give every token the same verdict, so one may rely on the other's (see
+    /// `extract::Caller`).
+    pub fn rules(&self) -> &[u8; 32] {
+        &self.rules
     }
 
     /// Verifies `token` (without the `Bearer ` prefix) and returns the actor it binds. A token
@@ -153,6 +181,9 @@ impl Verifier {
         let at = now();
         if let Some(actor) = self.remembered.get(token, at) {
             return Ok(actor);
+        }
+        if !token.bytes().all(|b| TOKEN68[usize::from(b)]) {
+            return Err(AuthError::Malformed);
         }
         let (actor, expires) = self.check(token)?;
         if let Some(expires) = expires {
@@ -220,6 +251,8 @@ struct LoadedKey {
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
+    /// The bytes the key was made from (secret, PEM or JWK), for [`Verifier::rules`].
+    material: Vec<u8>,
 }
 
 fn load_source(source: &KeySource, out: &mut Vec<LoadedKey>) -> Result<(), AuthConfigError> {
@@ -255,6 +288,28 @@ fn load_source(source: &KeySource, out: &mut Vec<LoadedKey>) -> Result<(), AuthC
     Ok(())
 }
 
+/// SHA-256 over the rules, each part length-prefixed so that no two configurations run together.
+fn rules_fingerprint(config: &AuthConfig, keys: &[LoadedKey]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_be_bytes());
+        hash.update(bytes);
+    };
+    part(config.issuer.as_bytes());
+    part(config.audience.as_bytes());
+    part(&config.leeway_seconds.to_be_bytes());
+    for algorithm in &config.algorithms {
+        part(format!("{algorithm:?}").as_bytes());
+    }
+    for key in keys {
+        part(key.kid.as_deref().unwrap_or("").as_bytes());
+        part(&[u8::from(key.kid.is_some())]);
+        part(format!("{:?}", key.algorithm).as_bytes());
+        part(&key.material);
+    }
+    hash.finalize().into()
+}
+
 fn label(kid: Option<&str>, fallback: &str) -> String {
     match kid {
         Some(kid) => format!("kid {kid:?}"),
@@ -286,6 +341,7 @@ fn hmac_key(
         kid,
         algorithm: Algorithm::HS256,
         key,
+        material: secret.to_vec(),
     })
 }
 
@@ -315,6 +371,7 @@ fn pem_key(
         kid,
         algorithm,
         key,
+        material: pem.to_vec(),
     })
 }
 
@@ -380,11 +437,13 @@ fn load_jwks(path: &Path, out: &mut Vec<LoadedKey>) -> Result<(), AuthConfigErro
             key: label.clone(),
             source,
         })?;
+        let material = serde_json::to_vec(jwk).map_err(|e| invalid(format!("{label}: {e}")))?;
         out.push(LoadedKey {
             label,
             kid,
             algorithm,
             key,
+            material,
         });
     }
     Ok(())

@@ -9,3 +9,4 @@ mod extractors;
 mod keys;
 mod refused;
 mod remembered;
+mod verdict;
