@@ -10,17 +10,23 @@
 //! - Whatever a service registers with [`gauge_source`], read at scrape time: events appended,
 //!   the store head, feed lag, the matcher's index size.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, get};
 use capmatch_auth::{Caller, RoleKind};
 use capmatch_eventstore::EventStore;
 use capmatch_http::ApiError;
-use prometheus::{Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use prometheus::{
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
+    Registry,
+};
 
 use crate::follower::FeedStatus;
 
@@ -134,27 +140,70 @@ pub async fn track(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = req.method().clone();
     let res = next.call(req).await;
-    if let Some(http) = HTTP.as_ref() {
-        let (route, status) = match &res {
-            Ok(r) => (
-                capmatch_http::route_label(r.request()),
-                r.status().as_u16().to_string(),
-            ),
-            Err(e) => (
-                "(unmatched)".to_owned(),
-                e.as_response_error().status_code().as_u16().to_string(),
-            ),
+    let (route, status) = match &res {
+        Ok(r) => (capmatch_http::route_label(r.request()), r.status().as_u16()),
+        Err(e) => (
+            "(unmatched)".to_owned(),
+            e.as_response_error().status_code().as_u16(),
+        ),
+    };
+    let key = SeriesKey {
+        service,
+        route,
+        method,
+        status,
+    };
+    SERIES.with(|series| {
+        let mut series = series.borrow_mut();
+        let handles = match series.get(&key) {
+            Some(handles) => Some(handles),
+            None => series_handles(&key).map(|handles| &*series.entry(key).or_insert(handles)),
         };
-        http.requests
-            .with_label_values(&[service, route.as_str(), method.as_str(), status.as_str()])
-            .inc();
-        http.duration
-            .with_label_values(&[service, route.as_str(), method.as_str()])
-            .observe(started.elapsed().as_secs_f64());
-    }
+        if let Some((requests, duration)) = handles {
+            requests.inc();
+            duration.observe(started.elapsed().as_secs_f64());
+        }
+    });
     res
+}
+
+/// One request series: what `capmatch_http_requests_total` is labelled with.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SeriesKey {
+    service: &'static str,
+    route: String,
+    method: Method,
+    status: u16,
+}
+
+thread_local! {
+    /// This thread's handles on the series it has counted: a request costs one lookup here,
+    /// instead of the registry's lookups, which hash every label value under a lock. Bounded
+    /// like the registry itself: routes are patterns, never paths.
+    static SERIES: RefCell<HashMap<SeriesKey, (IntCounter, Histogram)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The registry's counter and histogram for `key`.
+fn series_handles(key: &SeriesKey) -> Option<(IntCounter, Histogram)> {
+    let http = HTTP.as_ref()?;
+    let status = key.status.to_string();
+    let requests = http
+        .requests
+        .get_metric_with_label_values(&[
+            key.service,
+            key.route.as_str(),
+            key.method.as_str(),
+            status.as_str(),
+        ])
+        .ok()?;
+    let duration = http
+        .duration
+        .get_metric_with_label_values(&[key.service, key.route.as_str(), key.method.as_str()])
+        .ok()?;
+    Some((requests, duration))
 }
 
 /// The exposition: request metrics, then every registered gauge read now.
@@ -199,4 +248,71 @@ pub async fn endpoint(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(render()))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::test::{TestRequest, call_service, init_service};
+    use actix_web::{App, HttpResponse, web};
+
+    use super::*;
+
+    /// The value of the series line that starts with `series`, if the exposition has it.
+    fn value(series: &str) -> Option<f64> {
+        render()
+            .lines()
+            .find(|line| line.starts_with(series))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    async fn serve(requests: &[(&'static str, &'static str)]) {
+        let app = init_service(
+            App::new()
+                .route("/things/{id}", web::get().to(HttpResponse::Ok))
+                .route("/things/{id}", web::post().to(HttpResponse::Conflict))
+                .wrap(from_fn(|req, next| track("metrics-test", req, next))),
+        )
+        .await;
+        for (method, path) in requests {
+            let req = match *method {
+                "POST" => TestRequest::post(),
+                _ => TestRequest::get(),
+            };
+            call_service(&app, req.uri(path).to_request()).await;
+        }
+    }
+
+    #[actix_web::test]
+    async fn every_request_is_counted_once_by_route_method_and_status_on_every_thread() {
+        serve(&[
+            ("GET", "/things/1"),
+            ("GET", "/things/2"),
+            ("POST", "/things/3"),
+        ])
+        .await;
+        // Another thread counts into the same series through handles of its own.
+        std::thread::spawn(|| {
+            actix_web::rt::System::new().block_on(serve(&[("GET", "/things/4"), ("GET", "/x")]))
+        })
+        .join()
+        .expect("the other thread");
+        let requests = |method: &str, route: &str, status: u16| {
+            value(&format!(
+                "capmatch_http_requests_total{{method=\"{method}\",route=\"{route}\",\
+                 service=\"metrics-test\",status=\"{status}\"}}"
+            ))
+        };
+        assert_eq!(requests("GET", "/things/{id}", 200), Some(3.0));
+        assert_eq!(requests("POST", "/things/{id}", 409), Some(1.0));
+        assert_eq!(requests("GET", "(unmatched)", 404), Some(1.0));
+        assert_eq!(
+            value(
+                "capmatch_http_request_duration_seconds_count{method=\"GET\",\
+                 route=\"/things/{id}\",service=\"metrics-test\"}"
+            ),
+            Some(3.0)
+        );
+    }
 }
