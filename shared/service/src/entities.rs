@@ -1,10 +1,17 @@
 //! [`Entities`]: the read model of a service whose store holds one aggregate (needs, offers):
-//! every entity as its events built it, by id and in creation order.
+//! every entity as its events built it, by id and in creation order, each with its JSON
+//! rendered once, on its first read ([`Entry::json`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::OnceLock;
 
+use actix_web::HttpResponse;
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use capmatch_eventstore::StoredEvent;
+use capmatch_http::{ApiError, etag_header};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::command::Aggregate;
@@ -15,6 +22,42 @@ use crate::projection::{ApplyError, View};
 pub struct Entry<S> {
     pub state: S,
     pub created_at_position: u64,
+    /// `state` as JSON, made by the first [`Entry::json`]. An entry is replaced, never changed,
+    /// when an event changes its entity, so this never goes stale.
+    rendered: OnceLock<Bytes>,
+}
+
+impl<S> Entry<S> {
+    pub fn new(state: S, created_at_position: u64) -> Self {
+        Entry {
+            state,
+            created_at_position,
+            rendered: OnceLock::new(),
+        }
+    }
+}
+
+impl<S: Serialize> Entry<S> {
+    /// The state as JSON text (what `HttpResponse::json(&entry.state)` would send): rendered on
+    /// the first call, shared afterwards, so reading an entity costs no copy of it and no
+    /// serialisation.
+    pub fn json(&self) -> Result<Bytes, serde_json::Error> {
+        if let Some(rendered) = self.rendered.get() {
+            return Ok(rendered.clone());
+        }
+        let rendered = Bytes::from(serde_json::to_vec(&self.state)?);
+        // Two readers may race to render it; both made the same bytes.
+        Ok(self.rendered.get_or_init(|| rendered).clone())
+    }
+
+    /// `200 OK` with [`Entry::json`] as the body and `version` as the `ETag`.
+    pub fn json_response(&self, version: u64) -> Result<HttpResponse, ApiError> {
+        let body = self.json().map_err(ApiError::internal)?;
+        Ok(HttpResponse::Ok()
+            .insert_header(etag_header(version))
+            .content_type(ContentType::json())
+            .body(body))
+    }
 }
 
 /// Every entity of aggregate `A`, by id and in creation order.
@@ -74,13 +117,8 @@ where
         match A::evolve(previous.map(|e| e.state), &decoded) {
             Some(state) => {
                 self.order.insert(created_at_position, id);
-                self.by_id.insert(
-                    id,
-                    Entry {
-                        state,
-                        created_at_position,
-                    },
-                );
+                self.by_id
+                    .insert(id, Entry::new(state, created_at_position));
                 Ok(())
             }
             None => Err(ApplyError::new(

@@ -275,10 +275,12 @@ pub async fn get_need(
     id: web::Path<NeedId>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let need = visible(&state, id.into_inner(), caller.actor())?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag_header(need.version))
-        .json(need))
+    let needs = state.needs.read();
+    let entry = needs
+        .get(id.into_inner().as_uuid())
+        .filter(|e| state.is_visible(&e.state, caller.actor()))
+        .ok_or_else(ApiError::not_found)?;
+    entry.json_response(entry.state.version)
 }
 
 /// Revise a need: only the fields given change (`null` clears `start`, `end`, `budget_note`).

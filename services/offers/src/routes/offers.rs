@@ -275,10 +275,11 @@ pub async fn get_offer(
     id: web::Path<OfferId>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let offer = existing(&state, id.into_inner())?;
-    Ok(HttpResponse::Ok()
-        .insert_header(etag_header(offer.version))
-        .json(offer))
+    let offers = state.offers.read();
+    let entry = offers
+        .get(id.into_inner().as_uuid())
+        .ok_or_else(ApiError::not_found)?;
+    entry.json_response(entry.state.version)
 }
 
 /// Revise an offer: only the fields given change (`null` clears `start`, `end`,
