@@ -168,9 +168,10 @@ async fn the_whole_journey_survives_a_restart_and_verifies() {
     let metrics = api.get("/metrics", Some(&d.token(Role::Service))).await;
     assert_eq!(metrics.status, 200);
     for series in [
-        "capmatch_http_requests_total{method=\"GET\",route=\"/v1/needs/{id}\",service=\"needs\",status=\"200\"}",
+        // The needs service's own server answers the matcher's reads of its feed.
+        "capmatch_http_requests_total{method=\"GET\",route=\"/internal/events\",service=\"needs\",status=\"200\"}",
         "capmatch_http_request_duration_seconds_bucket",
-        // The gateway names the route of the service that answered, not "(unmatched)".
+        // The gateway serves the services' APIs itself: its series name the service's route.
         "capmatch_http_requests_total{method=\"GET\",route=\"/v1/needs/{id}\",service=\"gateway\",status=\"200\"}",
         "capmatch_store_events_appended{service=\"matcher\"}",
         "capmatch_store_head_position{service=\"needs\"}",

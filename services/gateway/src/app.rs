@@ -12,8 +12,9 @@ use capmatch_service::{Application, Lifecycle};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::{CorsConfig, GatewayConfig};
+use crate::edge::{self, Edge};
 use crate::health;
-use crate::limit::{Limiter, edge_guard};
+use crate::limit::Limiter;
 use crate::proxy::{self, LocalUpstreams, Upstreams};
 
 /// How often idle callers' buckets are forgotten.
@@ -29,9 +30,9 @@ pub fn build(
     build_with_local(config, verifier, api_document, LocalUpstreams::default())
 }
 
-/// [`build`], with the upstreams in `local` called in this process instead of over HTTP (their
-/// URLs still serve `/readyz`). Stop the gateway before them: its workers hold instances of
-/// their apps.
+/// [`build`], with the upstreams in `local` served by the gateway itself: their APIs are
+/// mounted in its app, behind the same edge checks (their URLs still serve `/readyz`). Stop the
+/// gateway before them: its workers hold their state.
 pub fn build_with_local(
     config: &GatewayConfig,
     verifier: Verifier,
@@ -50,6 +51,10 @@ pub fn build_with_local(
     let cors = config.cors.clone();
     let body_limit = config.server.body_limit_bytes;
     let timeout = config.upstream_timeout();
+    let edge = web::Data::new(Edge {
+        body_limit,
+        timeout,
+    });
 
     let mut lifecycle = Lifecycle::new();
     let sweeper = limiter.clone();
@@ -70,27 +75,23 @@ pub fn build_with_local(
             .disable_redirects()
             .timeout(timeout)
             .finish();
-        let local = local.clone();
         App::new()
-            .data_factory(move || {
-                let local = local.clone();
-                async move { Ok::<_, std::convert::Infallible>(local.instances().await) }
-            })
             .app_data(upstreams.clone())
             .app_data(verifier.clone())
             .app_data(limiter.clone())
+            .app_data(edge.clone())
             .app_data(web::Data::new(client))
             .app_data(web::PayloadConfig::new(body_limit))
             .configure(capmatch_http::extract::configure)
+            // The APIs of the services in this process first (the busiest routes are matched
+            // first); what they do not take under `/v1` is forwarded.
+            .configure(|cfg| local.mount(cfg, body_limit))
+            .service(web::scope("/v1").default_service(web::to(proxy::forward)))
             .service(health::livez)
             .service(health::readyz)
             .service(capmatch_service::metrics::endpoint)
             .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
-            .service(
-                web::scope("/v1")
-                    .wrap(from_fn(edge_guard))
-                    .default_service(web::to(proxy::forward)),
-            )
+            .wrap(from_fn(edge::guard))
             .wrap(cors_middleware(&cors))
             .wrap(from_fn(|req, next| {
                 capmatch_service::metrics::track("gateway", req, next)

@@ -2,9 +2,11 @@
 //!
 //! - [`routes`]: which service owns which public path; `/internal/…` is never routed.
 //! - [`proxy`]: forwards a request (method, path, query, body and the headers that matter) to its
-//!   upstream and returns the upstream's answer unchanged; a down or slow upstream becomes a
-//!   503 or 504 problem within the configured timeout. Upstreams in the same process
-//!   ([`LocalUpstreams`], `capmatch serve`) are called without a socket.
+//!   upstream and returns the upstream's answer unchanged; a down upstream becomes a 503
+//!   problem. Upstreams in the same process ([`LocalUpstreams`], `capmatch serve`) are not
+//!   forwarded to: their APIs are mounted in the gateway's app and answer in its pipeline.
+//! - [`edge`]: what every API request passes first: the token, the rate limit, the body limit,
+//!   and the timeout (a slow upstream is a 504).
 //! - [`limit`]: per-caller rate limiting (token subject, else client address) with `governor`.
 //! - [`openapi`]: the services' documents merged into one, served at `/openapi.json` with
 //!   Swagger UI at `/docs` (assets built in, works offline).
@@ -18,6 +20,7 @@
 
 pub mod app;
 pub mod config;
+pub mod edge;
 pub mod health;
 pub mod limit;
 pub mod openapi;

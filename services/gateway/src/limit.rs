@@ -5,12 +5,8 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::dev::ServiceRequest;
 use capmatch_auth::Caller;
-use capmatch_http::ApiError;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -69,24 +65,9 @@ impl Limiter {
     }
 }
 
-/// The edge guard on every routed request: verifies the bearer token (a bad one is a 401 that
-/// never reaches a service, nor counts against anybody's quota), then charges the caller's
-/// bucket. (The verifier remembers the tokens it accepted, so a caller's token is checked in
-/// full once, not on every request.)
-pub async fn edge_guard(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
-    let key = caller_key(&req)?;
-    if let Some(limiter) = req.app_data::<web::Data<Limiter>>()
-        && let Err(wait) = limiter.check(&key)
-    {
-        return Err(ApiError::too_many_requests(Some(wait)).into());
-    }
-    next.call(req).await
-}
-
-fn caller_key(req: &ServiceRequest) -> Result<CallerKey, actix_web::Error> {
+/// Who `req` is, for its bucket: a bad token is the 401 it deserves, before any quota is
+/// charged.
+pub(crate) fn caller_key(req: &ServiceRequest) -> Result<CallerKey, actix_web::Error> {
     let caller = Caller::from_request_sync(req.request())?;
     Ok(match caller.actor() {
         Some(actor) => CallerKey::Subject(actor.subject.clone()),

@@ -2,19 +2,20 @@
 //! belong to the protocol) comes back unchanged; only a down or slow upstream produces an answer
 //! of the gateway's own (503 or 504 problem).
 //!
-//! An upstream in this process ([`LocalUpstreams`], under `capmatch serve`) is called without a
-//! socket: each gateway worker holds its own instance of the service's app and hands it the
-//! same request an HTTP client would send (the same forwarded headers). The others are reached
-//! over HTTP with `awc`.
+//! An upstream in this process ([`LocalUpstreams`], under `capmatch serve`) is not forwarded to
+//! at all: its API is mounted in the gateway's own app ([`LocalUpstreams::mount`]), behind the
+//! same edge checks, and answers in the gateway's pipeline. The others are reached over HTTP with
+//! `awc`; so is a local upstream that has begun to stop (its mounted scope admits nothing new,
+//! and its stopped server answers the forwarded request with a 503).
 
 use std::time::Duration;
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use actix_web::http::{StatusCode, Uri};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use awc::error::SendRequestError;
 use capmatch_http::{AnsweredRoute, ApiError, RequestId};
-use capmatch_service::colocated::{Colocated, Instance, LocalRequest};
+use capmatch_service::{Colocated, Mounting};
 
 use crate::routes::{self, Upstream};
 
@@ -61,7 +62,8 @@ impl Upstreams {
     }
 }
 
-/// The upstreams running in this process, called without a socket; `None` is reached over HTTP.
+/// The upstreams running in this process, whose APIs the gateway serves itself; `None` is
+/// reached over HTTP.
 #[derive(Debug, Clone, Default)]
 pub struct LocalUpstreams {
     pub needs: Option<Colocated>,
@@ -70,36 +72,18 @@ pub struct LocalUpstreams {
 }
 
 impl LocalUpstreams {
-    /// This worker's instances of the local upstreams.
-    pub async fn instances(&self) -> LocalInstances {
-        async fn instance(colocated: Option<&Colocated>) -> Option<Instance> {
-            match colocated {
-                Some(c) => Some(c.instance().await),
-                None => None,
+    /// Mounts each local upstream's API in a worker's app, for the paths the route table gives
+    /// it, with bodies capped at `body_limit`. Register before the forwarding scope.
+    pub fn mount(&self, cfg: &mut web::ServiceConfig, body_limit: usize) {
+        for (upstream, local) in [
+            (Upstream::Needs, &self.needs),
+            (Upstream::Offers, &self.offers),
+            (Upstream::Matcher, &self.matcher),
+        ] {
+            if let Some(colocated) = local {
+                let owns = move |path: &str| routes::upstream_for(path) == Some(upstream);
+                colocated.mount(cfg, &Mounting::new(owns, body_limit));
             }
-        }
-        LocalInstances {
-            needs: instance(self.needs.as_ref()).await,
-            offers: instance(self.offers.as_ref()).await,
-            matcher: instance(self.matcher.as_ref()).await,
-        }
-    }
-}
-
-/// One worker's instances of the local upstreams (app data built at worker start).
-#[derive(Debug, Default)]
-pub struct LocalInstances {
-    needs: Option<Instance>,
-    offers: Option<Instance>,
-    matcher: Option<Instance>,
-}
-
-impl LocalInstances {
-    fn get(&self, upstream: Upstream) -> Option<&Instance> {
-        match upstream {
-            Upstream::Needs => self.needs.as_ref(),
-            Upstream::Offers => self.offers.as_ref(),
-            Upstream::Matcher => self.matcher.as_ref(),
         }
     }
 }
@@ -111,20 +95,8 @@ pub async fn forward(
     request_id: RequestId,
     upstreams: web::Data<Upstreams>,
     client: web::Data<awc::Client>,
-    local: web::Data<LocalInstances>,
 ) -> Result<HttpResponse, ApiError> {
     let upstream = routes::upstream_for(req.path()).ok_or_else(ApiError::not_found)?;
-    if let Some(instance) = local.get(upstream) {
-        return forward_in_process(
-            instance,
-            upstream,
-            &req,
-            body,
-            &request_id,
-            upstreams.timeout,
-        )
-        .await;
-    }
     let path_and_query = req
         .uri()
         .path_and_query()
@@ -154,47 +126,8 @@ pub async fn forward(
     Ok(answer(response.status(), response.headers()).body(payload))
 }
 
-/// [`forward`] to an upstream in this process: the request it would get over HTTP, minus the
-/// socket. A stopping upstream is a 503, like one that refuses connections; a slow one a 504.
-async fn forward_in_process(
-    instance: &Instance,
-    upstream: Upstream,
-    req: &HttpRequest,
-    body: web::Bytes,
-    request_id: &RequestId,
-    timeout: Duration,
-) -> Result<HttpResponse, ApiError> {
-    if instance.is_stopping() {
-        return Err(ApiError::unavailable(format!(
-            "{} is stopping",
-            upstream.name()
-        )));
-    }
-    let call = instance.call(LocalRequest {
-        method: req.method().clone(),
-        uri: origin_form(req.uri()),
-        headers: forwarded_headers(req, request_id),
-        body,
-    });
-    let response = match actix_web::rt::time::timeout(timeout, call).await {
-        Ok(Ok(response)) => {
-            if let Some(route) = response.request().match_pattern() {
-                req.extensions_mut().insert(AnsweredRoute(route));
-            }
-            response.into_parts().1
-        }
-        // What the upstream's server would have answered for an error its app returned.
-        Ok(Err(error)) => error.error_response(),
-        Err(_elapsed) => {
-            tracing::warn!(upstream = upstream.name(), "upstream timed out");
-            return Err(ApiError::gateway_timeout());
-        }
-    };
-    Ok(answer(response.status(), response.headers()).body(response.into_body()))
-}
-
-/// What the service gets besides method, path and body, either way it is reached: the
-/// forwarded request headers, the request id and the caller's address.
+/// What the service gets besides method, path and body: the forwarded request headers, the
+/// request id and the caller's address.
 fn forwarded_headers(req: &HttpRequest, request_id: &RequestId) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for name in FORWARDED_REQUEST_HEADERS {
@@ -202,9 +135,10 @@ fn forwarded_headers(req: &HttpRequest, request_id: &RequestId) -> HeaderMap {
             headers.insert(name, value.clone());
         }
     }
-    if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
-        headers.insert(capmatch_http::REQUEST_ID_HEADER, value);
-    }
+    headers.insert(
+        capmatch_http::REQUEST_ID_HEADER,
+        request_id.header_value().clone(),
+    );
     if let Some(peer) = req.peer_addr()
         && let Ok(value) = HeaderValue::from_str(&peer.ip().to_string())
     {
@@ -222,15 +156,6 @@ fn answer(status: StatusCode, headers: &HeaderMap) -> HttpResponseBuilder {
         }
     }
     answer
-}
-
-/// The path and query of `uri`, as an HTTP client sends them.
-fn origin_form(uri: &Uri) -> Uri {
-    if uri.scheme().is_none() && uri.authority().is_none() {
-        return uri.clone();
-    }
-    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    Uri::try_from(path_and_query).unwrap_or_else(|_| Uri::from_static("/"))
 }
 
 /// A timeout is 504; every other failure to get an answer (refused, reset, unreachable) is 503.

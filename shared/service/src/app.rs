@@ -20,6 +20,7 @@ use capmatch_http::{json_config_with_limit, path_config, query_config};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::scope::Scope;
 
+use crate::colocated::Mounting;
 use crate::config::ServerConfig;
 use crate::feed::{self, FeedState};
 use crate::health::{self, Health, projection_probe};
@@ -194,7 +195,13 @@ impl<V: View> Foundation<V> {
         life.hold("state", &state_arc);
         crate::metrics::store_gauges(name, &store);
         life.close_on_stop(store);
-        Application::start(name, listener, server, life, move || {
+        let mounted = Mounted {
+            verifier: common.verifier.clone(),
+            state: state.clone(),
+            allowed: allowed.clone(),
+            body_limit: common.body_limit,
+        };
+        let application = Application::start(name, listener, server, life, move || {
             App::new()
                 .configure(|cfg| common.configure(cfg))
                 .app_data(state.clone())
@@ -207,7 +214,45 @@ impl<V: View> Foundation<V> {
                 }))
                 .wrap(from_fn(capmatch_http::request_context))
         })
-        .map_err(StartupError::Server)
+        .map_err(StartupError::Server)?;
+        Ok(application.colocate(move |cfg, mounting| mounted.mount(cfg, mounting, api)))
+    }
+}
+
+/// What a service's `/v1` API needs when another app of the process serves it
+/// ([`crate::colocated`]): the app data its handlers and extractors look up. The caller's app
+/// brings the rest (request context, metrics).
+struct Mounted<S> {
+    verifier: web::Data<Verifier>,
+    state: web::Data<S>,
+    allowed: web::Data<AllowedMethods>,
+    body_limit: usize,
+}
+
+impl<S: 'static> Mounted<S> {
+    fn mount<T>(&self, cfg: &mut web::ServiceConfig, mounting: &Mounting, api: fn() -> Scope<T>)
+    where
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+    {
+        let body_limit = self.body_limit.min(mounting.body_limit());
+        cfg.service(
+            api()
+                .guard(mounting.guard())
+                .app_data(self.verifier.clone())
+                .app_data(json_config_with_limit(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(query_config())
+                .app_data(path_config())
+                .app_data(self.state.clone())
+                .app_data(self.allowed.clone())
+                .default_service(web::to(default_service)),
+        );
     }
 }
 

@@ -1,71 +1,107 @@
-//! Calling an application of this process without a socket.
+//! Serving an application's API from another app of the same process.
 //!
-//! Under `capmatch serve` the gateway and the services share one process; a request the gateway
-//! routes to the needs service need not be written to loopback, parsed again and answered
-//! through a second HTTP connection. Every [`crate::Application`] is listed here by the address it
-//! listens on while it runs; [`Colocated::at`] finds it, and each of the caller's worker threads
-//! builds its own instance of the application's app ([`Colocated::instance`]) and calls it as
-//! its HTTP server would: same middleware, same handlers, same answers, minus the socket.
+//! Under `capmatch serve` the gateway and the services share one process. A request the gateway
+//! routes to the needs service need not go through a second pipeline (a second request context,
+//! access line, metrics and token check, a request rebuilt from the first) only to reach the same
+//! handlers: the gateway mounts the services' `/v1` APIs into its own app, and each request is
+//! served by one pipeline from the socket to the service's handler.
+//!
+//! Every application that offers its API this way ([`crate::Application::colocate`]) is listed
+//! here by the address it listens on while it runs; [`Colocated::at`] finds it, and the caller's
+//! app factory calls [`Colocated::mount`] on each of its workers. The mounted API brings its own
+//! state and extractor configuration (app data on its scope) and answers only the paths the
+//! caller's route table gives it ([`Mounting`]); the caller's middleware (request context, metrics,
+//! edge checks) wraps it.
 //!
 //! The application's own HTTP server keeps running (feeds and health checks still use it); the
-//! instances hold the application's shared state, so the caller must stop before the
-//! application does (the gateway is stopped first).
+//! mounted scopes hold the application's shared state, so the caller must stop before the
+//! application does (the gateway is stopped first). A stopping application's scope admits no
+//! more requests: they fall through to whatever the caller routes next (the gateway forwards
+//! them over HTTP, where a stopped service is a 503).
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::{Method, Uri};
-use actix_web::web::Bytes;
-use actix_web::{App, Error};
+use actix_web::guard::{self, Guard};
+use actix_web::web;
 
 use crate::shutdown::ShutdownSignal;
 
-type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
-type Instantiate = dyn Fn() -> LocalFuture<Instance> + Send + Sync;
-type Call = dyn Fn(LocalRequest) -> LocalFuture<Result<ServiceResponse, Error>>;
+type MountFn = dyn Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync;
+type Admits = dyn Fn(&str) -> bool + Send + Sync;
 
-tokio::task_local! {
-    /// Set while an [`Instance`] serves a call (see [`in_process_call`]).
-    static IN_PROCESS_CALL: ();
-}
-
-/// True while the current task is inside an [`Instance::call`]: the request being served came
-/// from an in-process caller, which logs it itself (see [`crate::telemetry`]).
-pub fn in_process_call() -> bool {
-    IN_PROCESS_CALL.try_with(|()| ()).is_ok()
-}
-
-/// The running applications of this process, by listening address.
+/// The running applications of this process that offer their API, by listening address.
 static RUNNING: LazyLock<Mutex<HashMap<SocketAddr, (u64, Colocated)>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// An application of this process that can be called in-process. Cheap to clone.
+/// An application of this process whose API another app can mount. Cheap to clone.
 #[derive(Clone)]
 pub struct Colocated {
     name: &'static str,
-    instantiate: Arc<Instantiate>,
+    mount: Arc<MountFn>,
+    stopping: ShutdownSignal,
 }
 
 impl fmt::Debug for Colocated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Colocated")
             .field("name", &self.name)
+            .field("stopping", &self.stopping.is_triggered())
             .finish_non_exhaustive()
     }
 }
 
+/// How the caller mounts a colocated API: which paths it routes there, and the largest body it
+/// lets through.
+#[derive(Clone)]
+pub struct Mounting {
+    admits: Arc<Admits>,
+    body_limit: usize,
+    stopping: Option<ShutdownSignal>,
+}
+
+impl fmt::Debug for Mounting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mounting")
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mounting {
+    /// Requests whose path `admits` accepts reach the mounted API; bodies are capped at
+    /// `body_limit` bytes (or the application's own limit, whichever is smaller).
+    pub fn new(admits: impl Fn(&str) -> bool + Send + Sync + 'static, body_limit: usize) -> Self {
+        Mounting {
+            admits: Arc::new(admits),
+            body_limit,
+            stopping: None,
+        }
+    }
+
+    /// The caller's body limit.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// The guard of the mounted scope: the caller routes the path here, and the application is
+    /// not stopping.
+    pub fn guard(&self) -> impl Guard + use<> {
+        let admits = self.admits.clone();
+        let stopping = self.stopping.clone();
+        guard::fn_guard(move |ctx| {
+            admits(ctx.head().uri.path()) && !stopping.as_ref().is_some_and(|s| s.is_triggered())
+        })
+    }
+}
+
 impl Colocated {
-    /// The application of this process listening on `addr`, if one is running.
+    /// The application of this process listening on `addr`, if one is running and offers its
+    /// API.
     pub fn at(addr: SocketAddr) -> Option<Colocated> {
         let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
         running.get(&addr).map(|(_, colocated)| colocated.clone())
@@ -76,68 +112,32 @@ impl Colocated {
         self.name
     }
 
-    /// A new instance of the application's app, for the calling thread only (actix apps are
-    /// not `Send`). Build one per worker, at worker start. Panics if the app cannot be built,
-    /// as the application's own workers would fail to start.
-    pub async fn instance(&self) -> Instance {
-        (self.instantiate)().await
+    /// True once the application has begun to stop.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.is_triggered()
     }
 
-    /// Lists the application built by `factory` under `addr` until the returned guard drops.
-    pub(crate) fn register<F, T, B>(
+    /// Registers the application's API in `cfg` (a worker's app, being built), for the requests
+    /// `mounting` admits while the application is not stopping.
+    pub fn mount(&self, cfg: &mut web::ServiceConfig, mounting: &Mounting) {
+        let mounting = Mounting {
+            stopping: Some(self.stopping.clone()),
+            ..mounting.clone()
+        };
+        (self.mount)(cfg, &mounting);
+    }
+
+    /// Lists the application's `mount` under `addr` until the returned guard drops.
+    pub(crate) fn register(
         name: &'static str,
         addr: SocketAddr,
         stopping: ShutdownSignal,
-        factory: F,
-    ) -> Registration
-    where
-        F: Fn() -> App<T> + Send + 'static,
-        T: ServiceFactory<
-                ServiceRequest,
-                Config = (),
-                Response = ServiceResponse<B>,
-                Error = Error,
-                InitError = (),
-            > + 'static,
-        B: MessageBody + 'static,
-    {
-        // The factory is only `Send`; it is called once per instance, under the lock.
-        let factory = Mutex::new(factory);
-        let instantiate = move || -> LocalFuture<Instance> {
-            let app = factory.lock().unwrap_or_else(PoisonError::into_inner)();
-            let stopping = stopping.clone();
-            Box::pin(async move {
-                // actix-web's in-process entry points (`init_service`, `TestRequest`) are the
-                // public way to run an app without a server; only their module is named "test".
-                let service = actix_web::test::init_service(app).await;
-                let call =
-                    move |local: LocalRequest| -> LocalFuture<Result<ServiceResponse, Error>> {
-                        let mut req = actix_web::test::TestRequest::default()
-                            .method(local.method)
-                            .set_payload(local.body)
-                            .to_request();
-                        *req.uri_mut() = local.uri;
-                        let headers = req.headers_mut();
-                        for (name, value) in local.headers {
-                            if name != header::CONTENT_LENGTH && name != header::TRANSFER_ENCODING {
-                                headers.append(name, value);
-                            }
-                        }
-                        let call = service.call(req);
-                        Box::pin(
-                            async move { call.await.map(ServiceResponse::map_into_boxed_body) },
-                        )
-                    };
-                Instance {
-                    name,
-                    call: Rc::new(call),
-                    stopping,
-                }
-            })
-        };
+        mount: impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync + 'static,
+    ) -> Registration {
         let colocated = Colocated {
             name,
-            instantiate: Arc::new(instantiate),
+            mount: Arc::new(mount),
+            stopping,
         };
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         RUNNING
@@ -149,7 +149,7 @@ impl Colocated {
 }
 
 /// Keeps an application listed; dropping it unlists the application (and releases the state its
-/// factory holds).
+/// mount holds).
 #[derive(Debug)]
 pub(crate) struct Registration {
     addr: SocketAddr,
@@ -168,91 +168,32 @@ impl Drop for Registration {
     }
 }
 
-/// One thread's instance of a colocated application's app.
-#[derive(Clone)]
-pub struct Instance {
-    name: &'static str,
-    call: Rc<Call>,
-    stopping: ShutdownSignal,
-}
-
-impl fmt::Debug for Instance {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Instance")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Instance {
-    /// True once the application has begun to stop: like a server that no longer accepts
-    /// connections, it should not be given new requests.
-    pub fn is_stopping(&self) -> bool {
-        self.stopping.is_triggered()
-    }
-
-    /// Serves `req` through the whole app (middleware, routing, handler), as the application's
-    /// HTTP server would. An `Err` is what the server would have rendered with
-    /// `error_response()`.
-    pub fn call(
-        &self,
-        req: LocalRequest,
-    ) -> impl Future<Output = Result<ServiceResponse, Error>> + 'static {
-        IN_PROCESS_CALL.scope((), (self.call)(req))
-    }
-}
-
-/// A request for an [`Instance`]: what an HTTP client would send.
-#[derive(Debug)]
-pub struct LocalRequest {
-    pub method: Method,
-    /// Path and query (`/v1/needs/abc?limit=5`).
-    pub uri: Uri,
-    /// Sent as given, except `Content-Length` and `Transfer-Encoding`: the body's length is set
-    /// from the body, as an HTTP client does.
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::TcpListener;
 
-    use actix_web::http::header::{HeaderName, HeaderValue};
-    use actix_web::{HttpRequest, HttpResponse, web};
+    use actix_web::test::{TestRequest, call_service, init_service, read_body};
+    use actix_web::{App, HttpResponse};
 
     use super::*;
-
-    /// Answers with the method, path, query, body and the headers it was given.
-    fn echo() -> App<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<impl MessageBody>,
-            Error = Error,
-            InitError = (),
-        >,
-    > {
-        App::new().default_service(web::to(|req: HttpRequest, body: Bytes| async move {
-            let headers: Vec<String> = req
-                .headers()
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.to_str().unwrap_or("?")))
-                .collect();
-            HttpResponse::Accepted().body(format!(
-                "{} {} {} {} {}",
-                req.method(),
-                req.path(),
-                req.query_string(),
-                String::from_utf8_lossy(&body),
-                headers.join(","),
-            ))
-        }))
-    }
 
     fn free_addr() -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         listener.local_addr().expect("bound")
+    }
+
+    /// Mounts a `/v1` scope answering with its name and the body limit it was given.
+    fn api(name: &'static str) -> impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync {
+        move |cfg, mounting| {
+            let limit = mounting.body_limit();
+            cfg.service(
+                web::scope("/v1")
+                    .guard(mounting.guard())
+                    .default_service(web::to(move || async move {
+                        HttpResponse::Ok().body(format!("{name} {limit}"))
+                    })),
+            );
+        }
     }
 
     #[test]
@@ -260,48 +201,59 @@ mod tests {
         let addr = free_addr();
         let (_trigger, signal) = crate::shutdown::channel();
         assert!(Colocated::at(addr).is_none());
-        let registration = Colocated::register("echo", addr, signal, echo);
+        let registration = Colocated::register("echo", addr, signal, api("echo"));
         assert_eq!(Colocated::at(addr).map(|c| c.name()), Some("echo"));
         drop(registration);
         assert!(Colocated::at(addr).is_none());
     }
 
     #[actix_web::test]
-    async fn an_instance_serves_what_a_client_would_send_and_knows_when_it_stops() {
-        let addr = free_addr();
-        let (trigger, signal) = crate::shutdown::channel();
-        let _listed = Colocated::register("echo", addr, signal, echo);
-        let instance = Colocated::at(addr).expect("listed").instance().await;
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            HeaderName::from_static("if-match"),
-            HeaderValue::from_static("\"3\""),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("999"));
-        let res = instance
-            .call(LocalRequest {
-                method: Method::POST,
-                uri: Uri::from_static("/v1/needs/1/withdraw?reason=x"),
-                headers,
-                body: Bytes::from_static(b"{}"),
-            })
-            .await
-            .expect("an answer");
-        assert_eq!(res.status(), 202);
-        let body = actix_web::body::to_bytes(res.into_body())
-            .await
-            .expect("a body");
-        let body = String::from_utf8_lossy(&body);
-        assert!(
-            body.starts_with("POST /v1/needs/1/withdraw reason=x {} "),
-            "{body}"
-        );
-        assert!(body.contains("if-match=\"3\""), "{body}");
-        assert!(body.contains("content-length=2"), "{body}");
-        assert!(!body.contains("999"), "{body}");
+    async fn a_mounted_api_answers_the_paths_it_is_given_until_it_stops() {
+        let (needs_addr, offers_addr) = (free_addr(), free_addr());
+        let (stop_needs, needs_signal) = crate::shutdown::channel();
+        let (_stop_offers, offers_signal) = crate::shutdown::channel();
+        let _needs = Colocated::register("needs", needs_addr, needs_signal, api("needs"));
+        let _offers = Colocated::register("offers", offers_addr, offers_signal, api("offers"));
+        let needs = Colocated::at(needs_addr).expect("listed");
+        let offers = Colocated::at(offers_addr).expect("listed");
+        let app = init_service(
+            App::new()
+                .configure(|cfg| {
+                    needs.mount(cfg, &Mounting::new(|p| p.starts_with("/v1/needs"), 100));
+                    offers.mount(cfg, &Mounting::new(|p| p.starts_with("/v1/offers"), 200));
+                })
+                .default_service(web::to(|| async {
+                    HttpResponse::NotFound().body("caller")
+                })),
+        )
+        .await;
+        let get = |path: &'static str| TestRequest::get().uri(path).to_request();
+        let body = |res| async { String::from_utf8_lossy(&read_body(res).await).into_owned() };
 
-        assert!(!instance.is_stopping());
-        trigger.trigger();
-        assert!(instance.is_stopping());
+        assert_eq!(
+            body(call_service(&app, get("/v1/needs/1")).await).await,
+            "needs 100"
+        );
+        assert_eq!(
+            body(call_service(&app, get("/v1/offers")).await).await,
+            "offers 200"
+        );
+        assert_eq!(
+            body(call_service(&app, get("/v1/other")).await).await,
+            "caller"
+        );
+
+        assert!(!needs.is_stopping());
+        stop_needs.trigger();
+        assert!(needs.is_stopping());
+        // A stopping application takes nothing new: the caller's own routing answers.
+        assert_eq!(
+            body(call_service(&app, get("/v1/needs/1")).await).await,
+            "caller"
+        );
+        assert_eq!(
+            body(call_service(&app, get("/v1/offers")).await).await,
+            "offers 200"
+        );
     }
 }

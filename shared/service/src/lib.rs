@@ -8,8 +8,8 @@
 //! - [`app`]: [`Foundation`], the startup of every store-owning service (bind, open, replay,
 //!   follow, serve); [`Common`], the parts every app carries (verifier, extractor configs with
 //!   the body limit, internal feed, health, problem default service); [`StartupError`].
-//! - [`colocated`]: [`Colocated`], an application of this process called without a socket (the
-//!   gateway under `capmatch serve`).
+//! - [`colocated`]: [`Colocated`], an application of this process whose API another app of the
+//!   process serves in its own pipeline (the gateway under `capmatch serve`).
 //! - [`entities`]: [`Entities`], the read model of a one-aggregate service (by id, in creation
 //!   order).
 //! - [`projection`]: [`Projection`], an in-memory read model of the service's own store with the
@@ -31,6 +31,7 @@
 //! - [`extract`]: [`OptionalJson`], for bodies that may be absent.
 //! - [`openapi`]: the base document (bearer-JWT scheme, problem schemas) and problem responses.
 //! - [`telemetry`]: the tracing subscriber (`TEST_LOG` for tests).
+//! - [`logline`]: the readable log line, written quickly ([`logline::Line`]).
 //! - [`shutdown`]: the signal background work stops on.
 //! - `testing` (feature `testing`): an HTTP test client and test tokens for the services'
 //!   integration tests.
@@ -48,6 +49,7 @@ pub mod follower;
 pub mod health;
 pub mod history;
 pub mod idempotency;
+pub mod logline;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -61,7 +63,7 @@ pub mod token;
 pub mod write;
 
 pub use app::{Common, Foundation, StartupError, open_store, shared};
-pub use colocated::{Colocated, LocalRequest};
+pub use colocated::{Colocated, Mounting};
 pub use command::{Aggregate, CommandRequest, Outcome, Writer, decode_event, read_stream};
 pub use config::{FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig};
 pub use entities::{Entities, Entry};

@@ -14,7 +14,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ use actix_web::{App, Error, HttpServer, rt};
 use capmatch_eventstore::EventStore;
 use tokio::task::JoinHandle;
 
-use crate::colocated::{Colocated, Registration};
+use crate::colocated::{Colocated, Mounting, Registration};
 use crate::config::ServerConfig;
 use crate::shutdown::{self, ShutdownSignal, ShutdownTrigger};
 
@@ -160,13 +160,15 @@ impl StopHandle {
 /// A service bound to its port, ready to run.
 pub struct Application {
     name: &'static str,
+    /// The address the listener is bound to.
+    addr: SocketAddr,
     port: u16,
     server: Server,
     stop: StopHandle,
     lifecycle: Lifecycle,
     handle_signals: bool,
-    /// Lists the application for in-process callers while it runs.
-    colocated: Registration,
+    /// Set while the application offers its API to other apps of the process.
+    colocated: Option<Registration>,
 }
 
 impl fmt::Debug for Application {
@@ -202,8 +204,6 @@ impl Application {
     {
         let addr = listener.local_addr()?;
         let port = addr.port();
-        let colocated =
-            Colocated::register(name, addr, lifecycle.shutdown_signal(), factory.clone());
         let mut server = HttpServer::new(factory)
             .disable_signals()
             .shutdown_timeout(config.shutdown_timeout_seconds);
@@ -218,13 +218,30 @@ impl Application {
         tracing::info!(service = name, port, "listening");
         Ok(Self {
             name,
+            addr,
             port,
             server,
             stop,
             lifecycle,
             handle_signals: true,
-            colocated,
+            colocated: None,
         })
+    }
+
+    /// Offers the application's API to other apps of this process ([`crate::colocated`]):
+    /// while it runs, [`Colocated::at`] its address finds `mount`, which registers the API in a
+    /// caller's app.
+    pub fn colocate(
+        mut self,
+        mount: impl Fn(&mut actix_web::web::ServiceConfig, &Mounting) + Send + Sync + 'static,
+    ) -> Self {
+        self.colocated = Some(Colocated::register(
+            self.name,
+            self.addr,
+            self.lifecycle.shutdown_signal(),
+            mount,
+        ));
+        self
     }
 
     /// Leaves SIGINT/SIGTERM alone (when the embedding program handles them itself).

@@ -7,18 +7,18 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 use capmatch_auth::{AuthConfig, DevSecret, TokenSigner, Verifier};
 use capmatch_domain::actor::{Actor, Role};
 use capmatch_gateway::{CorsConfig, GatewayConfig, LocalUpstreams, RateLimitConfig, Upstreams};
-use capmatch_service::{Application, Colocated, Lifecycle, ServerConfig, StopHandle};
+use capmatch_service::{Application, Colocated, Lifecycle, Mounting, ServerConfig, StopHandle};
 
 pub const ISSUER: &str = "capmatch-test";
 pub const AUDIENCE: &str = "capmatch";
 
-/// An upstream double on the kit's server (so the gateway can also call it in-process): answers
+/// An upstream double on the kit's server (so a gateway in this process can also mount it): answers
 /// every path with what it received, as JSON, and counts hits. `/slow` waits two seconds;
 /// `/readyz` answers as told.
 pub struct Echo {
     pub url: String,
     pub hits: Arc<AtomicUsize>,
-    /// Its app, for a gateway in this process.
+    /// Its API, for a gateway in this process to mount.
     pub colocated: Colocated,
     pub stop: StopHandle,
 }
@@ -32,44 +32,58 @@ pub fn echo(name: &'static str, ready: bool) -> Echo {
         workers: Some(1),
         ..ServerConfig::default()
     };
-    let factory = move || {
+    let handler = move |req: HttpRequest, body: web::Bytes| {
         let counter = counter.clone();
-        App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-            let counter = counter.clone();
-            async move {
-                if req.path() == "/readyz" {
-                    return if ready { HttpResponse::Ok().finish() } else { HttpResponse::ServiceUnavailable().finish() };
-                }
-                counter.fetch_add(1, Ordering::SeqCst);
-                if req.path().ends_with("/slow") {
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-                if req.path().ends_with("/problem") {
-                    return HttpResponse::Conflict()
-                        .content_type("application/problem+json")
-                        .body(r#"{"type":"x","title":"upstream says no","status":409,"code":"conflict"}"#);
-                }
-                let headers: serde_json::Map<String, serde_json::Value> = req
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").into()))
-                    .collect();
-                HttpResponse::Created()
-                    .insert_header(("etag", "\"7\""))
-                    .insert_header(("x-internal-secret", "upstream-only"))
-                    .json(serde_json::json!({
-                        "service": name,
-                        "method": req.method().as_str(),
-                        "path": req.path(),
-                        "query": req.query_string(),
-                        "headers": headers,
-                        "body": String::from_utf8_lossy(&body),
-                    }))
+        async move {
+            if req.path() == "/readyz" {
+                return if ready {
+                    HttpResponse::Ok().finish()
+                } else {
+                    HttpResponse::ServiceUnavailable().finish()
+                };
             }
-        }))
+            counter.fetch_add(1, Ordering::SeqCst);
+            if req.path().ends_with("/slow") {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            if req.path().ends_with("/problem") {
+                return HttpResponse::Conflict()
+                    .content_type("application/problem+json")
+                    .body(
+                        r#"{"type":"x","title":"upstream says no","status":409,"code":"conflict"}"#,
+                    );
+            }
+            let headers: serde_json::Map<String, serde_json::Value> = req
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").into()))
+                .collect();
+            HttpResponse::Created()
+                .insert_header(("etag", "\"7\""))
+                .insert_header(("x-internal-secret", "upstream-only"))
+                .json(serde_json::json!({
+                    "service": name,
+                    "method": req.method().as_str(),
+                    "path": req.path(),
+                    "query": req.query_string(),
+                    "headers": headers,
+                    "body": String::from_utf8_lossy(&body),
+                }))
+        }
+    };
+    let served = handler.clone();
+    let factory = move || App::new().default_service(web::to(served.clone()));
+    // What a gateway of this process mounts: the `/v1` paths it routes here.
+    let mount = move |cfg: &mut web::ServiceConfig, mounting: &Mounting| {
+        cfg.service(
+            web::scope("/v1")
+                .guard(mounting.guard())
+                .default_service(web::to(handler.clone())),
+        );
     };
     let app = Application::start(name, listener, &config, Lifecycle::new(), factory)
         .unwrap()
+        .colocate(mount)
         .without_signal_handling();
     let stop = app.stop_handle();
     let colocated = Colocated::at(addr).unwrap();
@@ -97,7 +111,7 @@ pub struct Options {
     pub timeout_ms: u64,
     pub offers_down: bool,
     pub matcher_ready: bool,
-    /// The upstreams are called in-process, as under `capmatch serve`.
+    /// The upstreams' APIs are mounted in the gateway, as under `capmatch serve`.
     pub in_process: bool,
 }
 
