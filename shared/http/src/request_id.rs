@@ -118,32 +118,69 @@ const UNMATCHED: &str = "(unmatched)";
 
 /// The middleware: `App::new().wrap(actix_web::middleware::from_fn(request_context))`.
 /// Wrap it last, so it is outermost and sees every response.
+///
+/// Each request is logged in a context that carries its id, and ends with one access line. With
+/// an [`AccessLog`] layer in the subscriber, the context is a task-local the log formatter reads
+/// and the line is written directly; without one, they are a tracing span and event. The text is
+/// the same either way.
 pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static, BoxBody>>, actix_web::Error> {
     let request_id = RequestId::from_header(req.headers().get(REQUEST_ID_HEADER));
     req.extensions_mut().insert(request_id.clone());
+    let method = req.method().clone();
+    let started = Instant::now();
+    let latency_ms = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+
+    if let Some(log) = AccessLog::installed() {
+        let answered = CURRENT_REQUEST
+            .scope(request_id.clone(), answer(req, next, &request_id))
+            .await;
+        if tracing::enabled!(tracing::Level::INFO) {
+            log.write(&Access {
+                request_id: &request_id,
+                method: &method,
+                route: &answered.route,
+                status: answered.status.as_u16(),
+                latency_ms: latency_ms(),
+            });
+        }
+        return answered.result;
+    }
 
     // The span carries what every line logged while serving the request needs: its id. The
     // rest is said once, by the access line (recording it into the span would format it twice).
     let span = tracing::info_span!("request", request_id = request_id.as_str());
-    let method = req.method().clone();
-    let started = Instant::now();
-    let finish = |status: StatusCode, route: &str| {
-        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        span.in_scope(|| {
-            tracing::info!(
-                method = method.as_str(),
-                route,
-                status = status.as_u16(),
-                latency_ms,
-                "request completed"
-            );
-        });
-    };
+    let answered = answer(req, next, &request_id)
+        .instrument(span.clone())
+        .await;
+    span.in_scope(|| {
+        tracing::info!(
+            method = method.as_str(),
+            route = answered.route.as_str(),
+            status = answered.status.as_u16(),
+            latency_ms = latency_ms(),
+            "request completed"
+        );
+    });
+    answered.result
+}
 
-    let res = match next.call(req).instrument(span.clone()).await {
+/// A request's answer, with the route and status its access line names.
+struct Answered<B> {
+    result: Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error>,
+    route: String,
+    status: StatusCode,
+}
+
+/// Serves the request and makes every error answer a problem with the request id.
+async fn answer<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+    request_id: &RequestId,
+) -> Answered<B> {
+    let res = match next.call(req).await {
         Ok(res) => res,
         Err(err) => {
             // An inner middleware failed before producing a response (handlers' errors are
@@ -153,9 +190,12 @@ pub async fn request_context(
             let mut response =
                 problem_replacement(status, Some(&err), &HeaderMap::new(), request_id.as_str())
                     .unwrap_or_else(|| err.error_response());
-            set_request_id(response.headers_mut(), &request_id);
-            finish(response.status(), UNMATCHED);
-            return Err(InternalError::from_response(err.to_string(), response).into());
+            set_request_id(response.headers_mut(), request_id);
+            return Answered {
+                status: response.status(),
+                route: UNMATCHED.to_owned(),
+                result: Err(InternalError::from_response(err.to_string(), response).into()),
+            };
         }
     };
 
@@ -170,10 +210,74 @@ pub async fn request_context(
         Some(response) => res.into_response(response).map_into_right_body(),
         None => res.map_into_left_body(),
     };
-    set_request_id(res.headers_mut(), &request_id);
-    finish(res.status(), &route);
-    Ok(res)
+    set_request_id(res.headers_mut(), request_id);
+    Answered {
+        status: res.status(),
+        route,
+        result: Ok(res),
+    }
 }
+
+tokio::task_local! {
+    /// The id of the request being served, when an [`AccessLog`] stands in for the request
+    /// span (see [`current_request_id`]).
+    static CURRENT_REQUEST: RequestId;
+}
+
+/// The id of the request whose task is running, when an [`AccessLog`] is installed: the log
+/// formatter writes it where the request span would have been (`request{request_id="…"}:`).
+/// `None` outside a request, or when requests have real spans.
+pub fn current_request_id() -> Option<RequestId> {
+    CURRENT_REQUEST.try_with(RequestId::clone).ok()
+}
+
+/// What an access line says.
+#[derive(Debug)]
+pub struct Access<'a> {
+    pub request_id: &'a RequestId,
+    pub method: &'a actix_web::http::Method,
+    /// The route pattern, never the raw path.
+    pub route: &'a str,
+    pub status: u16,
+    pub latency_ms: u64,
+}
+
+type WriteAccess = dyn Fn(&Access<'_>) + Send + Sync;
+
+/// A layer for the tracing subscriber that writes access lines directly and lets the request
+/// context be a task-local instead of a span ([`request_context`]): the cheap way to log every
+/// request, for a formatter that writes the context itself. It handles no tracing data; the
+/// middleware finds it in the current subscriber.
+#[derive(Clone)]
+pub struct AccessLog {
+    write: std::sync::Arc<WriteAccess>,
+}
+
+impl std::fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLog").finish_non_exhaustive()
+    }
+}
+
+impl AccessLog {
+    /// `write` writes one access line; it runs on the request's thread.
+    pub fn new(write: impl Fn(&Access<'_>) + Send + Sync + 'static) -> Self {
+        AccessLog {
+            write: std::sync::Arc::new(write),
+        }
+    }
+
+    /// The access log of the current subscriber, if it has one.
+    pub fn installed() -> Option<AccessLog> {
+        tracing::dispatcher::get_default(|dispatch| dispatch.downcast_ref::<AccessLog>().cloned())
+    }
+
+    fn write(&self, access: &Access<'_>) {
+        (self.write)(access);
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AccessLog {}
 
 fn set_request_id(headers: &mut HeaderMap, request_id: &RequestId) {
     headers.insert(REQUEST_ID_HEADER, request_id.header_value().clone());

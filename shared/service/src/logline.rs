@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use capmatch_http::{Access, RequestId};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::field::RecordFields;
@@ -45,8 +46,14 @@ where
         let meta = event.metadata();
         write_timestamp(&mut writer, SystemTime::now())?;
         writer.write_str(level(meta.level()))?;
+        // The request being served, when its context is a task-local rather than a span (see
+        // `capmatch_http::AccessLog`): written as its span would be, outermost.
+        let request = capmatch_http::current_request_id();
+        if let Some(id) = &request {
+            write_request_span(&mut writer, id)?;
+        }
+        let mut seen = request.is_some();
         if let Some(scope) = ctx.event_scope() {
-            let mut seen = false;
             for span in scope.from_root() {
                 writer.write_str(span.metadata().name())?;
                 seen = true;
@@ -60,15 +67,53 @@ where
                 }
                 writer.write_char(':')?;
             }
-            if seen {
-                writer.write_char(' ')?;
-            }
+        }
+        if seen {
+            writer.write_char(' ')?;
         }
         writer.write_str(meta.target())?;
         writer.write_str(": ")?;
         ctx.format_fields(writer.by_ref(), event)?;
         writer.write_char('\n')
     }
+}
+
+/// `request{request_id="…"}:`, as the request span of `capmatch_http::request_context` is
+/// written.
+fn write_request_span(writer: &mut impl fmt::Write, id: &RequestId) -> fmt::Result {
+    writer.write_str("request{request_id=")?;
+    write_str_value(writer, id.as_str())?;
+    writer.write_str("}:")
+}
+
+/// A `&str` field's value as the default writes it (`Debug`: quoted, escaped).
+fn write_str_value(writer: &mut impl fmt::Write, value: &str) -> fmt::Result {
+    if plain(value) {
+        writer.write_char('"')?;
+        writer.write_str(value)?;
+        writer.write_char('"')
+    } else {
+        write!(writer, "{value:?}")
+    }
+}
+
+/// The access line of a request, as `capmatch_http::request_context` would log it through
+/// [`Line`] with a real span: `… INFO request{request_id="…"}: capmatch_http::request_id:
+/// request completed method="GET" route="/v1/needs/{id}" status=200 latency_ms=0`.
+pub fn write_access(out: &mut String, access: &Access<'_>, now: SystemTime) -> fmt::Result {
+    let mut writer = Writer::new(out);
+    write_timestamp(&mut writer, now)?;
+    writer.write_str(" INFO ")?;
+    write_request_span(&mut writer, access.request_id)?;
+    writer.write_str(" capmatch_http::request_id: request completed method=")?;
+    write_str_value(&mut writer, access.method.as_str())?;
+    writer.write_str(" route=")?;
+    write_str_value(&mut writer, access.route)?;
+    writer.write_str(" status=")?;
+    write_decimal(&mut writer, false, u64::from(access.status))?;
+    writer.write_str(" latency_ms=")?;
+    write_decimal(&mut writer, false, access.latency_ms)?;
+    writer.write_char('\n')
 }
 
 /// The level as the default writes it: padded to five, then a space.
@@ -212,12 +257,8 @@ impl Visit for Fields<'_> {
                 } else {
                     write!(Sanitizing(&mut f.writer), "{value}")
                 }
-            } else if plain(value) {
-                f.writer.write_char('"')?;
-                f.writer.write_str(value)?;
-                f.writer.write_char('"')
             } else {
-                write!(f.writer, "{value:?}")
+                write_str_value(&mut f.writer, value)
             }
         });
     }
@@ -278,7 +319,7 @@ impl Visit for Fields<'_> {
 }
 
 /// `value` in decimal (what `{}` writes), without the formatting machinery.
-fn write_decimal(writer: &mut Writer<'_>, negative: bool, mut value: u64) -> fmt::Result {
+fn write_decimal(writer: &mut impl fmt::Write, negative: bool, mut value: u64) -> fmt::Result {
     let mut digits = [0u8; 21];
     let mut at = digits.len();
     loop {
