@@ -230,68 +230,10 @@ pub(crate) struct Decoded {
     pub computed_hash: [u8; HASH_LEN],
 }
 
-/// The strings of recently decoded records, so that the records of one read share them (see
-/// [`Text`]) instead of each allocating its own.
-#[derive(Default)]
-pub(crate) struct Interner {
-    streams: Recent<4>,
-    event_types: Recent<8>,
-    actors: Recent<8>,
-}
-
-/// The last `N` distinct strings seen, replaced in turn; the last one found is tried first.
-struct Recent<const N: usize> {
-    slots: [Option<Text>; N],
-    last: usize,
-    next: usize,
-}
-
-impl<const N: usize> Default for Recent<N> {
-    fn default() -> Self {
-        Recent {
-            slots: std::array::from_fn(|_| None),
-            last: 0,
-            next: 0,
-        }
-    }
-}
-
-impl<const N: usize> Recent<N> {
-    #[inline]
-    fn get(&mut self, bytes: &[u8]) -> Result<Text, Fault> {
-        if let Some(Some(t)) = self.slots.get(self.last)
-            && t.as_bytes() == bytes
-        {
-            return Ok(t.clone());
-        }
-        if let Some(i) = self
-            .slots
-            .iter()
-            .position(|t| t.as_ref().is_some_and(|t| t.as_bytes() == bytes))
-            && let Some(Some(t)) = self.slots.get(i)
-        {
-            self.last = i;
-            return Ok(t.clone());
-        }
-        let t = Text::from(utf8(bytes).ok_or("string is not UTF-8")?);
-        if let Some(slot) = self.slots.get_mut(self.next) {
-            *slot = Some(t.clone());
-        }
-        self.last = self.next;
-        self.next = (self.next + 1) % N;
-        Ok(t)
-    }
-}
-
 /// Decodes a stored record. With `check_hash` the body's hash is recomputed and the payload
 /// parsed (for `verify`); without them the stored hash is trusted and `computed_hash` repeats it.
-pub(crate) fn decode(
-    position: u64,
-    record: &IVec,
-    check_hash: bool,
-    strings: &mut Interner,
-) -> Result<Decoded, String> {
-    let (event, prev_hash, body_len) = parse(position, record, check_hash, strings)?;
+pub(crate) fn decode(position: u64, record: &IVec, check_hash: bool) -> Result<Decoded, String> {
+    let (event, prev_hash, body_len) = parse(position, record, check_hash)?;
     let computed_hash = match record.get(..body_len) {
         Some(body) if check_hash => Sha256::digest(body).into(),
         _ => event.hash,
@@ -304,12 +246,8 @@ pub(crate) fn decode(
 }
 
 /// Decodes a stored record for a read: the event alone, the stored hash trusted.
-pub(crate) fn decode_event(
-    position: u64,
-    record: &IVec,
-    strings: &mut Interner,
-) -> Result<StoredEvent, String> {
-    parse(position, record, false, strings).map(|(event, _, _)| event)
+pub(crate) fn decode_event(position: u64, record: &IVec) -> Result<StoredEvent, String> {
+    parse(position, record, false).map(|(event, _, _)| event)
 }
 
 /// The event, its previous hash and the length of its body.
@@ -318,7 +256,6 @@ fn parse(
     position: u64,
     record: &IVec,
     check_json: bool,
-    strings: &mut Interner,
 ) -> Result<(StoredEvent, [u8; HASH_LEN], usize), String> {
     let bytes: &[u8] = record;
     let body_len = bytes
@@ -337,14 +274,20 @@ fn parse(
     };
     let id = r.uuid()?;
     let schema_version = r.u32()?;
-    let stream = strings.streams.get(r.bytes()?)?;
-    let event_type = strings.event_types.get(r.bytes()?)?;
-    let actor_subject = match r.opt_bytes()? {
-        Some(b) => Some(strings.actors.get(b)?),
+    // Names share the record's buffer, like the payload: a read allocates nothing for them.
+    let text = |(at, len): (usize, usize)| -> Result<Text, Fault> {
+        let bytes = record.get(at..at + len).ok_or("string out of the record")?;
+        utf8(bytes).ok_or("string is not UTF-8")?;
+        Ok(Text::stored(record.subslice(at, len)))
+    };
+    let stream = text(r.span()?)?;
+    let event_type = text(r.span()?)?;
+    let actor_subject = match r.opt_span()? {
+        Some(span) => Some(text(span)?),
         None => None,
     };
-    let actor_role = match r.opt_bytes()? {
-        Some(b) => Some(strings.actors.get(b)?),
+    let actor_role = match r.opt_span()? {
+        Some(span) => Some(text(span)?),
         None => None,
     };
     let correlation_id = r.opt_uuid()?;
@@ -503,10 +446,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Where a length-prefixed byte string lies in the record: `(offset, length)`, in bounds.
     #[inline]
-    fn opt_bytes(&mut self) -> Result<Option<&'a [u8]>, Fault> {
+    fn span(&mut self) -> Result<(usize, usize), Fault> {
+        let len = self.u32()? as usize;
+        let at = self.at;
+        self.take(len)?;
+        Ok((at, len))
+    }
+
+    #[inline]
+    fn opt_span(&mut self) -> Result<Option<(usize, usize)>, Fault> {
         if self.flag()? {
-            self.bytes().map(Some)
+            self.span().map(Some)
         } else {
             Ok(None)
         }
@@ -553,7 +505,7 @@ mod tests {
     #[test]
     fn a_record_decodes_to_what_was_encoded() {
         let (bytes, hash) = sample(&[5; 32]);
-        let d = decode(3, &bytes, true, &mut Interner::default()).unwrap();
+        let d = decode(3, &bytes, true).unwrap();
         assert_eq!(d.event.stream, "need-1");
         assert_eq!(d.event.stream_version, 2);
         assert_eq!(d.event.payload.as_str(), r#"{"a":1}"#);
@@ -587,9 +539,8 @@ mod tests {
         };
         let (old, old_hash) = encode_format_1(&r);
         let (new, new_hash) = encode(&r);
-        let mut strings = Interner::default();
-        let a = decode(3, &old, true, &mut strings).unwrap();
-        let b = decode(3, &new, true, &mut strings).unwrap();
+        let a = decode(3, &old, true).unwrap();
+        let b = decode(3, &new, true).unwrap();
         assert_eq!((a.computed_hash, b.computed_hash), (old_hash, new_hash));
         assert_eq!((a.event.hash, b.event.hash), (old_hash, new_hash));
         assert_eq!(a.prev_hash, b.prev_hash);
@@ -618,21 +569,12 @@ mod tests {
     fn no_truncation_or_flipped_byte_makes_decoding_panic() {
         let (bytes, hash) = sample(&[0; 32]);
         for cut in 0..bytes.len() {
-            assert!(
-                decode(
-                    3,
-                    &IVec::from(&bytes[..cut]),
-                    true,
-                    &mut Interner::default()
-                )
-                .is_err()
-                    || cut == bytes.len()
-            );
+            assert!(decode(3, &IVec::from(&bytes[..cut]), true).is_err() || cut == bytes.len());
         }
         for i in 0..bytes.len() {
             let mut b = bytes.to_vec();
             b[i] ^= 0x41;
-            if let Ok(d) = decode(3, &IVec::from(b), true, &mut Interner::default()) {
+            if let Ok(d) = decode(3, &IVec::from(b), true) {
                 assert!(d.computed_hash != d.event.hash || d.computed_hash != hash);
             }
         }
@@ -641,14 +583,13 @@ mod tests {
     #[test]
     fn a_record_under_the_wrong_key_is_refused() {
         let (bytes, _) = sample(&[0; 32]);
-        assert!(decode(4, &bytes, false, &mut Interner::default()).is_err());
+        assert!(decode(4, &bytes, false).is_err());
     }
 
     #[test]
     fn records_decoded_through_one_interner_keep_their_own_strings() {
         // More distinct values than any cache holds, revisited out of order.
         let names: Vec<String> = (0..20).map(|i| format!("s{}", i % 11)).collect();
-        let mut strings = Interner::default();
         for (i, name) in names.iter().chain(names.iter().rev()).enumerate() {
             let id = Uuid::from_u128(i as u128);
             let role = format!("r{}", i % 3);
@@ -670,7 +611,7 @@ mod tests {
                 payload: b"{}",
                 prev_hash: &[0; 32],
             });
-            let e = decode(1, &bytes, false, &mut strings).unwrap().event;
+            let e = decode(1, &bytes, false).unwrap().event;
             assert_eq!(e.stream, *name);
             assert_eq!(e.event_type, role);
             assert_eq!(e.metadata.actor_subject.as_deref(), Some(name.as_str()));

@@ -3,7 +3,6 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -140,15 +139,35 @@ impl StoredEvent {
     }
 }
 
-/// An immutable string that is cheap to clone (an `Arc<str>`). Stream names, event types and
-/// actors repeat from one event to the next, so the events of a read share one copy of each
-/// instead of allocating their own. Derefs, compares, hashes, prints and serialises as a `str`.
-#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Text(Arc<str>);
+/// An immutable string that is cheap to clone. The strings of an event read from the store
+/// (stream, type, actor) share the stored record's bytes, like its payload, so a read allocates
+/// nothing for them; short strings made from text live inline, longer ones behind an `Arc`.
+/// Derefs, compares, hashes, prints and serialises as a `str`.
+///
+/// A string read back keeps its record's buffer alive: copy it (`to_string`) to keep it long.
+#[derive(Clone)]
+pub struct Text(IVec);
 
 impl Text {
+    /// Bytes of a stored record that `utf8` accepted.
+    pub(crate) fn stored(bytes: IVec) -> Self {
+        Text(bytes)
+    }
+
     pub fn as_str(&self) -> &str {
+        // Every constructor holds UTF-8 (text, or stored bytes checked when read), so the
+        // fallback is unreachable; it keeps a garbled buffer from ever becoming a panic.
+        utf8(&self.0).unwrap_or_default()
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text(IVec::from(&[][..]))
     }
 }
 
@@ -156,97 +175,125 @@ impl Deref for Text {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Text {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    /// As `str` orders: by bytes.
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for Text {
+    /// As the `str` it holds, so that maps keyed by `Text` can be searched with a `&str`.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
 impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Text(Arc::from(s))
+        Text(IVec::from(s.as_bytes()))
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Text(Arc::from(s))
+        Text(IVec::from(s.into_bytes()))
     }
 }
 
 impl From<&String> for Text {
     fn from(s: &String) -> Self {
-        Text(Arc::from(s.as_str()))
+        Text::from(s.as_str())
     }
 }
 
 impl From<Text> for String {
     fn from(t: Text) -> Self {
-        t.0.as_ref().to_owned()
+        t.as_str().to_owned()
     }
 }
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Text {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<String> for Text {
     fn eq(&self, other: &String) -> bool {
-        &*self.0 == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Text> for str {
     fn eq(&self, other: &Text) -> bool {
-        self == &*other.0
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Text> for &str {
     fn eq(&self, other: &Text) -> bool {
-        *self == &*other.0
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<Text> for String {
     fn eq(&self, other: &Text) -> bool {
-        self.as_str() == &*other.0
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl Serialize for Text {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -396,7 +443,13 @@ fn deserialize_hash<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Erro
 
 /// `bytes` as text, if they are UTF-8. Checked with SIMD instructions where the CPU has them:
 /// replay checks every payload it reads, and consumers check it again on `Payload::as_str`.
+/// Names (streams, types, actors) are short, where the standard check's word-at-a-time ASCII
+/// path is quicker than setting up SIMD.
 #[inline]
 pub(crate) fn utf8(bytes: &[u8]) -> Option<&str> {
-    simdutf8::basic::from_utf8(bytes).ok()
+    if bytes.len() < 64 {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        simdutf8::basic::from_utf8(bytes).ok()
+    }
 }

@@ -347,10 +347,9 @@ impl EventStore {
             limit,
             self.head().position,
         );
-        let mut strings = codec::Interner::default();
         positions
             .into_iter()
-            .map(|p| self.read_position(p, &mut strings))
+            .map(|p| self.read_position(p))
             .collect()
     }
 
@@ -361,9 +360,7 @@ impl EventStore {
         blocking(move || {
             let position = read_index(&this.inner.index).position_of(&id);
             match position {
-                Some(p) if p <= this.head().position => this
-                    .read_position(p, &mut codec::Interner::default())
-                    .map(Some),
+                Some(p) if p <= this.head().position => this.read_position(p).map(Some),
                 _ => Ok(None),
             }
         })
@@ -386,13 +383,36 @@ impl EventStore {
             return Ok(Vec::new());
         }
         let last = durable.min(after_position.saturating_add(limit as u64));
-        let mut out = Vec::with_capacity((last - after_position) as usize);
-        let mut expected = after_position + 1;
-        let mut strings = codec::Interner::default();
+        let count = last - after_position;
+        // A long read is split in two, read and decoded side by side: replay is bound by
+        // touching every record (sled's iteration and the first read of each record's bytes
+        // wait on memory), and the halves share nothing.
+        if count >= PARALLEL_READ_MIN && parallel_reads() {
+            let middle = after_position + count / 2;
+            let (first, second) = std::thread::scope(|scope| {
+                let second = scope.spawn(|| self.read_range(middle + 1, last));
+                let first = self.read_range(after_position + 1, middle);
+                (first, second.join())
+            });
+            let mut out = first?;
+            let mut second = second.map_err(|_| Error::Corrupt {
+                position: middle + 1,
+                reason: "the reading thread failed".into(),
+            })??;
+            out.append(&mut second);
+            return Ok(out);
+        }
+        self.read_range(after_position + 1, last)
+    }
+
+    /// The events at positions `first..=last`, every one of them, in order.
+    fn read_range(&self, first: u64, last: u64) -> Result<Vec<StoredEvent>> {
+        let mut out = Vec::with_capacity(last.saturating_sub(first).saturating_add(1) as usize);
+        let mut expected = first;
         for entry in self
             .inner
             .tree
-            .range(keys::event(expected)..=keys::event(last))
+            .range(keys::event(first)..=keys::event(last))
         {
             let (k, v) = entry?;
             let position = keys::trailing_u64(&k).unwrap_or(0);
@@ -402,7 +422,7 @@ impl EventStore {
                     reason: "event missing from the log".into(),
                 });
             }
-            out.push(self.decode(position, &v, &mut strings)?);
+            out.push(self.decode(position, &v)?);
             expected += 1;
         }
         if expected <= last {
@@ -414,7 +434,7 @@ impl EventStore {
         Ok(out)
     }
 
-    fn read_position(&self, position: u64, strings: &mut codec::Interner) -> Result<StoredEvent> {
+    fn read_position(&self, position: u64) -> Result<StoredEvent> {
         let bytes = self
             .inner
             .tree
@@ -423,16 +443,11 @@ impl EventStore {
                 position,
                 reason: "indexed event is missing".into(),
             })?;
-        self.decode(position, &bytes, strings)
+        self.decode(position, &bytes)
     }
 
-    fn decode(
-        &self,
-        position: u64,
-        bytes: &sled::IVec,
-        strings: &mut codec::Interner,
-    ) -> Result<StoredEvent> {
-        let mut event = codec::decode_event(position, bytes, strings)
+    fn decode(&self, position: u64, bytes: &sled::IVec) -> Result<StoredEvent> {
+        let mut event = codec::decode_event(position, bytes)
             .map_err(|reason| Error::Corrupt { position, reason })?;
         self.inner.upcasters.apply(&mut event)?;
         Ok(event)
@@ -572,7 +587,6 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
     let mut prev = [0u8; codec::HASH_LEN];
     let mut verified = 0u64;
     let mut hash_at_head = None;
-    let mut strings = codec::Interner::default();
     let report = |verified: u64, last: [u8; codec::HASH_LEN], first_break| VerifyReport {
         verified,
         head: head.unwrap_or(Head {
@@ -599,7 +613,7 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
             Some(p) => return broken(format!("missing; the log jumps to {p}")),
             None => return broken("malformed event key".into()),
         }
-        let d = match codec::decode(expected, &v, true, &mut strings) {
+        let d = match codec::decode(expected, &v, true) {
             Ok(d) => d,
             Err(reason) => return broken(reason),
         };
@@ -682,9 +696,28 @@ fn check(stream: &str, events: &[NewEvent]) -> Result<()> {
     Ok(())
 }
 
-/// Runs sled reads off the async executor: a long replay must not stall other tasks.
+/// Reads of at least this many events are split over two threads (see `read_all_blocking`):
+/// below it, starting a thread costs more than it saves.
+const PARALLEL_READ_MIN: u64 = 2048;
+
+/// Whether this machine has a second core for a split read.
+fn parallel_reads() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)) > 1
+}
+
+/// Runs sled reads so that they do not stall the executor: a long replay must not hold up other
+/// tasks. On a multi-threaded runtime the read runs on the calling thread while the runtime
+/// hands the thread's other tasks to another (`block_in_place`): the caller waits for the events
+/// anyway, and receives them where they were decoded, still in its caches, instead of from
+/// another thread. A single-threaded runtime (an actix worker) hands the read to its blocking
+/// pool.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    match tokio::runtime::Handle::try_current() {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
         Ok(handle) => handle.spawn_blocking(f).await.map_err(|_| Error::Closed)?,
         Err(_) => f(),
     }
@@ -751,7 +784,7 @@ mod tests {
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             let old = tree.get(keys::event(3)).unwrap().unwrap();
-            let d = codec::decode(3, &old, true, &mut codec::Interner::default()).unwrap();
+            let d = codec::decode(3, &old, true).unwrap();
             let e = d.event;
             let (bytes, _) = codec::encode(&codec::RecordRef {
                 position: 3,
@@ -784,6 +817,33 @@ mod tests {
             EventStore::open(dir.path(), Options::default()),
             Err(Error::Corrupt { position: 7, .. })
         ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_missing_from_either_half_of_a_long_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::open(dir.path(), Options::default()).unwrap();
+        for batch in 0..30 {
+            let events = (0..100)
+                .map(|i| NewEvent::new(Uuid::new_v4(), "t", 1, json!({ "i": batch * 100 + i })))
+                .collect();
+            store
+                .append("s", ExpectedVersion::Any, events)
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.read_all(0, 3000).await.unwrap().len(), 3000);
+        // Taken out from under the open store, in the second half of the read, then the first.
+        for missing in [2500, 700] {
+            store.inner.tree.remove(keys::event(missing)).unwrap();
+            let read = store.read_all(0, 3000).await;
+            assert!(
+                matches!(read, Err(Error::Corrupt { position, .. }) if position == missing),
+                "{read:?}"
+            );
+        }
+        assert_eq!(store.read_all(0, 600).await.unwrap().len(), 600);
+        store.close().await;
     }
 
     #[tokio::test]

@@ -529,7 +529,7 @@ impl Writer {
                 position,
                 reason: "indexed event is missing".into(),
             })?;
-        let e = codec::decode_event(position, &bytes, &mut codec::Interner::default())
+        let e = codec::decode_event(position, &bytes)
             .map_err(|reason| Error::Corrupt { position, reason })?;
         let stored = Fingerprint {
             stream: &e.stream,

@@ -6,4 +6,5 @@ mod crash;
 mod helpers;
 mod idempotency;
 mod properties;
+mod reads;
 mod subscription;
