@@ -904,6 +904,28 @@ async fn hostile_input_gets_a_4xx_problem_and_the_service_stays_healthy() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
+    // A method a route does not take is a 405 naming the ones it does, on every service the
+    // gateway serves; a path no route has is a 404.
+    let need_path = format!("/v1/needs/{}", uuid::Uuid::new_v4());
+    for (method, path, allow) in [
+        ("TRACE", "/v1/needs", "GET, POST"),
+        ("DELETE", need_path.as_str(), "GET, PATCH"),
+        ("TRACE", "/v1/offers", "GET, POST"),
+        ("PUT", "/v1/matches", "GET"),
+        ("TRACE", "/v1/plan", "GET"),
+        ("DELETE", "/v1/stats", "GET"),
+    ] {
+        let r = api
+            .send_bytes(method, path, Some(&sn), None, &[])
+            .await
+            .unwrap();
+        assert_eq!(r.status, 405, "{method} {path}: {}", r.raw);
+        assert!(is_problem(&r), "{method} {path}: {}", r.raw);
+        assert_eq!(r.header("allow"), Some(allow), "{method} {path}");
+    }
+    let r = api.get("/v1/offers/abc/pause/extra", Some(&sn)).await;
+    assert_eq!(r.status, 404, "{}", r.raw);
+
     // Request ids: a 500-character one is replaced, not echoed.
     let r = api
         .send(

@@ -251,8 +251,21 @@ impl<S: 'static> Mounted<S> {
                 .app_data(path_config())
                 .app_data(self.state.clone())
                 .app_data(self.allowed.clone())
-                .default_service(web::to(default_service)),
+                .default_service(web::to(mounted_default)),
         );
+    }
+}
+
+/// What a mounted API answers for a path it was given but has no route for: 405 with `Allow`
+/// when its own routes know the path, else 404. (The caller's resource map, which the kit's
+/// `default_service` consults, holds several `/v1` scopes and finds only the first.)
+async fn mounted_default(
+    req: actix_web::HttpRequest,
+    allowed: web::Data<AllowedMethods>,
+) -> Result<actix_web::HttpResponse, capmatch_http::ApiError> {
+    match allowed.allow(req.path()) {
+        Some(allow) => Err(capmatch_http::ApiError::method_not_allowed(Some(allow))),
+        None => Err(capmatch_http::ApiError::not_found()),
     }
 }
 

@@ -319,22 +319,11 @@ impl Visit for Fields<'_> {
 }
 
 /// `value` in decimal (what `{}` writes), without the formatting machinery.
-fn write_decimal(writer: &mut impl fmt::Write, negative: bool, mut value: u64) -> fmt::Result {
-    let mut digits = [0u8; 21];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
+fn write_decimal(writer: &mut impl fmt::Write, negative: bool, value: u64) -> fmt::Result {
     if negative {
-        at -= 1;
-        digits[at] = b'-';
+        writer.write_char('-')?;
     }
-    writer.write_str(std::str::from_utf8(&digits[at..]).map_err(|_| fmt::Error)?)
+    writer.write_str(capmatch_http::decimal(value, &mut [0; 20]))
 }
 
 /// Writes through, escaping what a terminal would act on, as the default formatter does.
@@ -363,15 +352,16 @@ impl<W: fmt::Write> fmt::Write for Sanitizing<'_, W> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::{Arc, Mutex, PoisonError};
 
     use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
 
+    /// Where a test's subscriber writes its lines.
     #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    pub(crate) struct Buffer(Arc<Mutex<Vec<u8>>>);
 
     impl std::io::Write for Buffer {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -385,7 +375,7 @@ mod tests {
     }
 
     impl Buffer {
-        fn lines(&self) -> Vec<String> {
+        pub(crate) fn lines(&self) -> Vec<String> {
             let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
             String::from_utf8_lossy(&bytes)
                 .lines()

@@ -156,27 +156,12 @@ pub fn init_for_tests(default_filter: &str) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Mutex, PoisonError};
-
     use actix_web::middleware::from_fn;
     use actix_web::test::{TestRequest, call_service, init_service};
     use actix_web::{App, HttpResponse, web};
 
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Buffer {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let mut bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-            bytes.extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::logline::tests::Buffer;
 
     /// Serves requests (a plain one, one whose handler logs inside a span of its own, one that
     /// fails, a 404) and returns the lines written, without their times.
@@ -223,12 +208,11 @@ mod tests {
                 }
             });
         });
-        let bytes = out.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes)
-            .lines()
+        out.lines()
+            .into_iter()
             .map(|line| {
                 // The time, and the latency the two runs need not share.
-                let line = line.get(27..).unwrap_or(line);
+                let line = line.get(27..).unwrap_or(&line);
                 match line.find("latency_ms=") {
                     Some(at) => format!("{}latency_ms=…", &line[..at]),
                     None => line.to_owned(),
