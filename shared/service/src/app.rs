@@ -60,6 +60,29 @@ impl Common {
     }
 }
 
+/// What a service's `/v1` scope is made of: an actix service factory answering requests.
+pub trait ApiFactory:
+    ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    > + 'static
+{
+}
+
+impl<T> ApiFactory for T where
+    T: ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        > + 'static
+{
+}
+
 /// Why a service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -166,13 +189,7 @@ impl<V: View> Foundation<V> {
     ) -> Result<Application, StartupError>
     where
         S: Send + Sync + 'static,
-        T: ServiceFactory<
-                ServiceRequest,
-                Config = (),
-                Response = ServiceResponse,
-                Error = actix_web::Error,
-                InitError = (),
-            > + 'static,
+        T: ApiFactory,
     {
         let Self {
             name,
@@ -232,13 +249,7 @@ struct Mounted<S> {
 impl<S: 'static> Mounted<S> {
     fn mount<T>(&self, cfg: &mut web::ServiceConfig, mounting: &Mounting, api: fn() -> Scope<T>)
     where
-        T: ServiceFactory<
-                ServiceRequest,
-                Config = (),
-                Response = ServiceResponse,
-                Error = actix_web::Error,
-                InitError = (),
-            > + 'static,
+        T: ApiFactory,
     {
         let body_limit = self.body_limit.min(mounting.body_limit());
         cfg.service(
@@ -273,13 +284,7 @@ async fn mounted_default(
 /// kit's read-only endpoints. A wrong method gets 405 with this `Allow`.
 fn allowed_methods<T>(api: fn() -> Scope<T>) -> AllowedMethods
 where
-    T: ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse,
-            Error = actix_web::Error,
-            InitError = (),
-        > + 'static,
+    T: ApiFactory,
 {
     let (_, doc) = App::new()
         .into_utoipa_app()
