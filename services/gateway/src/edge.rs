@@ -10,9 +10,10 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::web;
+use capmatch_auth::Caller;
 use capmatch_http::ApiError;
 
-use crate::limit::{Limiter, caller_key};
+use crate::limit::Limiter;
 
 /// What the edge enforces besides the rate limit.
 #[derive(Debug, Clone, Copy)]
@@ -38,9 +39,10 @@ pub async fn guard(
     if !is_api(req.path()) {
         return next.call(req).await;
     }
-    let key = caller_key(&req)?;
+    // A bad token is the 401 it deserves, before any quota is charged.
+    let caller = Caller::from_request_sync(req.request())?;
     if let Some(limiter) = req.app_data::<web::Data<Limiter>>()
-        && let Err(wait) = limiter.check(&key)
+        && let Err(wait) = limiter.check(&req, &caller)
     {
         return Err(ApiError::too_many_requests(Some(wait)).into());
     }

@@ -46,13 +46,13 @@ impl Limiter {
         Limiter { inner }
     }
 
-    /// `Err` with the wait when `key` is over its quota.
-    pub fn check(&self, key: &CallerKey) -> Result<(), std::time::Duration> {
+    /// `Err` with the wait when `caller` (making `req`) is over its quota.
+    pub fn check(&self, req: &ServiceRequest, caller: &Caller) -> Result<(), std::time::Duration> {
         let Some(limiter) = &self.inner else {
             return Ok(());
         };
         limiter
-            .check_key(key)
+            .check_key(&caller_key(req, caller))
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
@@ -65,14 +65,12 @@ impl Limiter {
     }
 }
 
-/// Who `req` is, for its bucket: a bad token is the 401 it deserves, before any quota is
-/// charged.
-pub(crate) fn caller_key(req: &ServiceRequest) -> Result<CallerKey, actix_web::Error> {
-    let caller = Caller::from_request_sync(req.request())?;
-    Ok(match caller.actor() {
+/// Whose bucket `req` is charged to: its token's subject, else its client address.
+fn caller_key(req: &ServiceRequest, caller: &Caller) -> CallerKey {
+    match caller.actor() {
         Some(actor) => CallerKey::Subject(actor.subject.clone()),
         None => req
             .peer_addr()
             .map_or(CallerKey::Unknown, |a| CallerKey::Address(a.ip())),
-    })
+    }
 }

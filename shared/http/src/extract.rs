@@ -59,16 +59,19 @@ pub fn path_config() -> web::PathConfig {
 }
 
 /// Default service: 405 `method_not_allowed` when some route matches the path with another
-/// method (with `Allow` when the app carries an [`AllowedMethods`] table that knows the path),
-/// else 404 `not_found`.
+/// method, else 404 `not_found`. An app (or scope) carrying an [`AllowedMethods`] table answers
+/// from it, with `Allow`: the table lists the routes it serves, where the resource map of an app
+/// serving several APIs under one prefix (the gateway mounting the services) searches only the
+/// first of them. Without a table, the resource map decides.
 pub async fn default_service(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    if req.resource_map().has_resource(req.path()) {
-        let allow = req
-            .app_data::<web::Data<AllowedMethods>>()
-            .and_then(|table| table.allow(req.path()));
-        Err(ApiError::method_not_allowed(allow))
-    } else {
-        Err(ApiError::not_found())
+    let path = req.path();
+    let known = match req.app_data::<web::Data<AllowedMethods>>() {
+        Some(table) => table.allow(path).map(Some),
+        None => req.resource_map().has_resource(path).then_some(None),
+    };
+    match known {
+        Some(allow) => Err(ApiError::method_not_allowed(allow)),
+        None => Err(ApiError::not_found()),
     }
 }
 

@@ -213,10 +213,9 @@ impl<V: View> Foundation<V> {
         crate::metrics::store_gauges(name, &store);
         life.close_on_stop(store);
         let mounted = Mounted {
-            verifier: common.verifier.clone(),
+            common: common.clone(),
             state: state.clone(),
             allowed: allowed.clone(),
-            body_limit: common.body_limit,
         };
         let application = Application::start(name, listener, server, life, move || {
             App::new()
@@ -240,10 +239,9 @@ impl<V: View> Foundation<V> {
 /// ([`crate::colocated`]): the app data its handlers and extractors look up. The caller's app
 /// brings the rest (request context, metrics).
 struct Mounted<S> {
-    verifier: web::Data<Verifier>,
+    common: Common,
     state: web::Data<S>,
     allowed: web::Data<AllowedMethods>,
-    body_limit: usize,
 }
 
 impl<S: 'static> Mounted<S> {
@@ -251,32 +249,19 @@ impl<S: 'static> Mounted<S> {
     where
         T: ApiFactory,
     {
-        let body_limit = self.body_limit.min(mounting.body_limit());
+        let body_limit = self.common.body_limit.min(mounting.body_limit());
         cfg.service(
             api()
                 .guard(mounting.guard())
-                .app_data(self.verifier.clone())
+                .app_data(self.common.verifier.clone())
                 .app_data(json_config_with_limit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(query_config())
                 .app_data(path_config())
                 .app_data(self.state.clone())
                 .app_data(self.allowed.clone())
-                .default_service(web::to(mounted_default)),
+                .default_service(web::to(default_service)),
         );
-    }
-}
-
-/// What a mounted API answers for a path it was given but has no route for: 405 with `Allow`
-/// when its own routes know the path, else 404. (The caller's resource map, which the kit's
-/// `default_service` consults, holds several `/v1` scopes and finds only the first.)
-async fn mounted_default(
-    req: actix_web::HttpRequest,
-    allowed: web::Data<AllowedMethods>,
-) -> Result<actix_web::HttpResponse, capmatch_http::ApiError> {
-    match allowed.allow(req.path()) {
-        Some(allow) => Err(capmatch_http::ApiError::method_not_allowed(Some(allow))),
-        None => Err(capmatch_http::ApiError::not_found()),
     }
 }
 
