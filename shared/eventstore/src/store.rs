@@ -744,8 +744,9 @@ mod tests {
     }
 
     /// Opens the raw sled tree underneath a closed store, as an attacker with disk access would.
+    /// (Through `open_sled`, which waits for the lock the just-closed store's sled still holds.)
     fn tamper(dir: &Path, f: impl FnOnce(&sled::Tree)) {
-        let db = sled::open(dir.join("sled")).unwrap();
+        let db = open_sled(&sled::Config::new().path(dir.join("sled"))).unwrap();
         let tree = db.open_tree("events").unwrap();
         f(&tree);
         tree.flush().unwrap();
