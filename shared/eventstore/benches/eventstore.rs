@@ -266,13 +266,15 @@ fn main() {
         let events: u64 = stats.iter().map(|s| s.events_written).sum();
         let batches: u64 = stats.iter().map(|s| s.batches).sum();
         let flushes: u64 = stats.iter().map(|s| s.flushes).sum();
+        let blocks: u64 = stats.iter().map(|s| s.blocks).sum();
         print_comparison(
             &format!("{appenders} appenders vs raw batch of {appenders} + flush"),
             &store,
             &raw,
             &format!(
-                "; mean group commit {:.1} events, {} flushes per round",
+                "; mean group commit {:.1} events in {:.1} blocks, {} flushes per round",
                 events as f64 / batches.max(1) as f64,
+                blocks as f64 / batches.max(1) as f64,
                 flushes / rounds as u64,
             ),
             show_cpu,

@@ -11,7 +11,8 @@
 //!   (each one atomically) and gathers them into groups; `flusher` (private) covers each group
 //!   with one flush, then publishes and answers it (group commit); `queue` (private) is the way
 //!   in (the appends) and out (the answers, delivered by one caller per group).
-//! - `codec` / `keys` (private): the canonical binary record, its SHA-256 chain, and the key layout.
+//! - `codec` / `log` (private): the canonical binary record and its SHA-256 chain; where records
+//!   live in the tree (packed into blocks, one sled insert each) and how they are read back.
 //! - `index` (private): event id → position and stream → positions, in memory, rebuilt from the
 //!   log at open.
 //!
@@ -25,7 +26,7 @@ pub mod error;
 pub mod event;
 mod flusher;
 mod index;
-mod keys;
+mod log;
 mod queue;
 pub mod store;
 pub mod subscription;

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent};
 use crate::flusher::{Flusher, Handover};
 use crate::index::Index;
-use crate::keys;
+use crate::log;
 use crate::queue::{Answer, Command, Queue};
 use crate::subscription::Subscription;
 use crate::upcast::Upcasters;
@@ -95,6 +95,7 @@ pub(crate) struct Counters {
     pub events: AtomicU64,
     pub batches: AtomicU64,
     pub flushes: AtomicU64,
+    pub blocks: AtomicU64,
     /// Appends submitted and not yet answered: what a flush may wait for (see the flusher).
     pub in_flight: std::sync::atomic::AtomicUsize,
     /// The last write or flush failed and none has succeeded since.
@@ -128,6 +129,8 @@ pub struct Stats {
     pub batches: u64,
     /// Disk flushes: fewer than batches when the flusher coalesces them.
     pub flushes: u64,
+    /// Blocks written: `events_written / blocks` is the mean number of events per sled insert.
+    pub blocks: u64,
     /// Events in the in-memory indexes (the whole log, durable or not yet).
     pub indexed_events: u64,
     /// The last write or flush to disk failed and none has succeeded since: appends are being
@@ -383,39 +386,11 @@ impl EventStore {
             return Ok(Vec::new());
         }
         let last = durable.min(after_position.saturating_add(limit as u64));
-        let count = last - after_position;
-        // A long read is split in two, read and decoded side by side: replay is bound by
-        // touching every record (sled's iteration and the first read of each record's bytes
-        // wait on memory), and the halves share nothing.
-        if count >= PARALLEL_READ_MIN && parallel_reads() {
-            let middle = after_position + count / 2;
-            let (first, second) = std::thread::scope(|scope| {
-                let second = scope.spawn(|| self.read_range(middle + 1, last));
-                let first = self.read_range(after_position + 1, middle);
-                (first, second.join())
-            });
-            let mut out = first?;
-            let mut second = second.map_err(|_| Error::Corrupt {
-                position: middle + 1,
-                reason: "the reading thread failed".into(),
-            })??;
-            out.append(&mut second);
-            return Ok(out);
-        }
-        self.read_range(after_position + 1, last)
-    }
-
-    /// The events at positions `first..=last`, every one of them, in order.
-    fn read_range(&self, first: u64, last: u64) -> Result<Vec<StoredEvent>> {
-        let mut out = Vec::with_capacity(last.saturating_sub(first).saturating_add(1) as usize);
+        let first = after_position + 1;
+        let mut out = Vec::with_capacity((last - after_position) as usize);
         let mut expected = first;
-        for entry in self
-            .inner
-            .tree
-            .range(keys::event(first)..=keys::event(last))
-        {
-            let (k, v) = entry?;
-            let position = keys::trailing_u64(&k).unwrap_or(0);
+        for entry in log::scan(&self.inner.tree, first, last) {
+            let (position, v) = entry?;
             if position != expected {
                 return Err(Error::Corrupt {
                     position: expected,
@@ -435,14 +410,10 @@ impl EventStore {
     }
 
     fn read_position(&self, position: u64) -> Result<StoredEvent> {
-        let bytes = self
-            .inner
-            .tree
-            .get(keys::event(position))?
-            .ok_or_else(|| Error::Corrupt {
-                position,
-                reason: "indexed event is missing".into(),
-            })?;
+        let bytes = log::get(&self.inner.tree, position)?.ok_or_else(|| Error::Corrupt {
+            position,
+            reason: "indexed event is missing".into(),
+        })?;
         self.decode(position, &bytes)
     }
 
@@ -494,6 +465,7 @@ impl EventStore {
             events_written: c.events.load(Ordering::Relaxed),
             batches: c.batches.load(Ordering::Relaxed),
             flushes: c.flushes.load(Ordering::Relaxed),
+            blocks: c.blocks.load(Ordering::Relaxed),
             indexed_events: read_index(&self.inner.index).len() as u64,
             writes_failing: self.writes_failing(),
         }
@@ -595,8 +567,7 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
         }),
         first_break,
     };
-    for entry in tree.range(keys::event(1)..=keys::event(u64::MAX)) {
-        let (k, v) = entry?;
+    for entry in log::scan(tree, 1, u64::MAX) {
         let expected = verified + 1;
         let broken = |reason: String| {
             Ok(report(
@@ -608,11 +579,15 @@ fn walk_chain(tree: &sled::Tree, head: Option<Head>) -> Result<VerifyReport> {
                 }),
             ))
         };
-        match keys::trailing_u64(&k) {
-            Some(p) if p == expected => {}
-            Some(p) => return broken(format!("missing; the log jumps to {p}")),
-            None => return broken("malformed event key".into()),
-        }
+        let v = match entry {
+            Ok((p, v)) if p == expected => v,
+            Ok((p, _)) | Err(Error::Corrupt { position: p, .. }) if p > expected => {
+                return broken(format!("missing; the log jumps to {p}"));
+            }
+            Err(Error::Corrupt { reason, .. }) => return broken(reason),
+            Ok(_) => return broken("stored out of order".into()),
+            Err(e) => return Err(e),
+        };
         let d = match codec::decode(expected, &v, true) {
             Ok(d) => d,
             Err(reason) => return broken(reason),
@@ -696,16 +671,6 @@ fn check(stream: &str, events: &[NewEvent]) -> Result<()> {
     Ok(())
 }
 
-/// Reads of at least this many events are split over two threads (see `read_all_blocking`):
-/// below it, starting a thread costs more than it saves.
-const PARALLEL_READ_MIN: u64 = 2048;
-
-/// Whether this machine has a second core for a split read.
-fn parallel_reads() -> bool {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from)) > 1
-}
-
 /// Runs sled reads so that they do not stall the executor: a long replay must not hold up other
 /// tasks. On a multi-threaded runtime the read runs on the calling thread while the runtime
 /// hands the thread's other tasks to another (`block_in_place`): the caller waits for the events
@@ -730,15 +695,21 @@ mod tests {
     use serde_json::json;
     use uuid::Uuid;
 
+    /// Positions 1 to 3 are appended one by one (a block each), 4 to 10 in one append (one block).
     async fn store_with_ten_events(dir: &Path) {
         let store = EventStore::open(dir, Options::default()).unwrap();
-        for i in 0..10 {
-            let e = NewEvent::new(Uuid::new_v4(), "t", 1, json!({ "i": i }));
+        let event = |i: usize| NewEvent::new(Uuid::new_v4(), "t", 1, json!({ "i": i }));
+        for i in 0..3 {
             store
-                .append("s", ExpectedVersion::Any, vec![e])
+                .append("s", ExpectedVersion::Any, vec![event(i)])
                 .await
                 .unwrap();
         }
+        store
+            .append("s", ExpectedVersion::Any, (3..10).map(event).collect())
+            .await
+            .unwrap();
+        assert_eq!(store.stats().blocks, 4);
         assert!(store.verify().await.unwrap().is_intact());
         store.close().await;
     }
@@ -766,12 +737,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
-            let mut record = tree.get(keys::event(5)).unwrap().unwrap().to_vec();
-            // The payload ends before the writer's part and the hash.
-            let payload_at = record.len() - codec::HASH_LEN - codec::TAIL_LEN - 2;
-            assert_eq!(record[payload_at], b'4');
-            record[payload_at] ^= 0x01; // {"i":4} becomes {"i":5}
-            tree.insert(keys::event(5), record).unwrap();
+            log::tamper::rewrite(tree, 5, |mut record| {
+                // The payload ends before the writer's part and the hash.
+                let payload_at = record.len() - codec::HASH_LEN - codec::TAIL_LEN - 2;
+                assert_eq!(record[payload_at], b'4');
+                record[payload_at] ^= 0x01; // {"i":4} becomes {"i":5}
+                record
+            });
         });
         let b = first_break(dir.path()).await.unwrap();
         assert_eq!(b.position, 5);
@@ -784,7 +756,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
-            let old = tree.get(keys::event(3)).unwrap().unwrap();
+            let old = log::get(tree, 3).unwrap().unwrap();
             let d = codec::decode(3, &old, true).unwrap();
             let e = d.event;
             let (bytes, _) = codec::encode(&codec::RecordRef {
@@ -799,7 +771,7 @@ mod tests {
                 payload: br#"{"i":"forged"}"#,
                 prev_hash: &d.prev_hash,
             });
-            tree.insert(keys::event(3), bytes).unwrap();
+            log::tamper::rewrite(tree, 3, |_| bytes.to_vec());
         });
         let b = first_break(dir.path()).await.unwrap();
         assert_eq!(b.position, 4);
@@ -811,7 +783,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
-            tree.remove(keys::event(7)).unwrap();
+            log::tamper::remove(tree, 7);
         });
         assert_eq!(first_break(dir.path()).await.unwrap().position, 7);
         assert!(matches!(
@@ -821,7 +793,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_record_missing_from_either_half_of_a_long_read_is_named() {
+    async fn a_record_missing_from_a_long_read_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let store = EventStore::open(dir.path(), Options::default()).unwrap();
         for batch in 0..30 {
@@ -834,9 +806,9 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(store.read_all(0, 3000).await.unwrap().len(), 3000);
-        // Taken out from under the open store, in the second half of the read, then the first.
+        // Taken out from under the open store, late in the read, then early.
         for missing in [2500, 700] {
-            store.inner.tree.remove(keys::event(missing)).unwrap();
+            log::tamper::remove(&store.inner.tree, missing);
             let read = store.read_all(0, 3000).await;
             assert!(
                 matches!(read, Err(Error::Corrupt { position, .. }) if position == missing),
@@ -852,7 +824,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
-            tree.insert(keys::event(2), &b"\x01garbage"[..]).unwrap();
+            log::tamper::rewrite(tree, 2, |_| b"\x01garbage".to_vec());
         });
         assert_eq!(first_break(dir.path()).await.unwrap().position, 2);
         assert!(matches!(
@@ -862,15 +834,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_garbled_block_is_named_by_its_first_position_and_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        store_with_ten_events(dir.path()).await;
+        tamper(dir.path(), |tree| {
+            log::tamper::put_block(tree, 4, b"\x01\0\0\0\x07garbage");
+        });
+        let b = first_break(dir.path()).await.unwrap();
+        assert_eq!(b.position, 4);
+        assert!(b.reason.contains("block"), "{}", b.reason);
+        assert!(matches!(
+            EventStore::open(dir.path(), Options::default()),
+            Err(Error::Corrupt { position: 4, .. })
+        ));
+    }
+
+    #[tokio::test]
     async fn a_garbled_payload_is_an_error_on_read_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
-            let mut record = tree.get(keys::event(4)).unwrap().unwrap().to_vec();
-            let payload_at = record.len() - codec::HASH_LEN - codec::TAIL_LEN - 1;
-            assert_eq!(record[payload_at], b'}');
-            record[payload_at] = 0xFF; // the closing brace becomes invalid UTF-8
-            tree.insert(keys::event(4), record).unwrap();
+            log::tamper::rewrite(tree, 4, |mut record| {
+                let payload_at = record.len() - codec::HASH_LEN - codec::TAIL_LEN - 1;
+                assert_eq!(record[payload_at], b'}');
+                record[payload_at] = 0xFF; // the closing brace becomes invalid UTF-8
+                record
+            });
         });
         let store = EventStore::open(dir.path(), Options::default()).unwrap();
         assert!(matches!(
@@ -904,7 +893,7 @@ mod tests {
                     payload: payload.as_bytes(),
                     prev_hash: &prev,
                 });
-                tree.insert(keys::event(position), bytes).unwrap();
+                tree.insert(log::event_key(position), bytes).unwrap();
                 prev = hash;
             }
         });

@@ -3,7 +3,8 @@
 //! Appends queue up (see `queue`); the writer takes them in arrival order, checks each against
 //! the log as staged so far, indexes it, seals its records into the chain (the caller's task has
 //! already encoded and hashed all but their place in the log, see `codec`), and applies what it
-//! has taken to the tree, each append's events atomically. It gathers the appends that arrive into
+//! has staged to the tree in blocks of records (see `log`), each append's events atomically. It
+//! gathers the appends that arrive into
 //! a group while it applies them, and seals the group once no more are on the way (see
 //! [`Writer::complete`]); the flusher (see `flusher`) then covers the whole group with one
 //! flush and only then publishes and answers it, while the writer goes on with the next group.
@@ -24,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::event::{AppendResult, ExpectedVersion, Head, NewEvent, StoredEvent, Text};
 use crate::flusher::{Handover, Outcome, Pending, Sealed};
 use crate::index::Index;
-use crate::keys;
+use crate::log;
 use crate::queue::{Answering, Command, Fanout, Queue, Reply, Spent};
 use crate::store::{Counters, Durability};
 
@@ -54,6 +55,11 @@ const GATHER_MAX: Duration = Duration::from_micros(400);
 /// of the group's first append.
 const GROUP_MAX: Duration = Duration::from_millis(5);
 
+/// Staged records are applied once they fill a couple of blocks (see `log`), and in any case
+/// before the group is sealed: applying early overlaps the tree's work with the gathering, and
+/// waiting for a few kilobytes keeps blocks full.
+const APPLY_BYTES: usize = 2 * log::BLOCK_BYTES;
+
 /// The appends of one group commit, gathering.
 struct Group {
     started: Instant,
@@ -64,6 +70,9 @@ struct Group {
     appends: usize,
     /// Events applied to the tree.
     events: usize,
+    /// Events staged and not applied yet, and their records' bytes.
+    pending_events: usize,
+    pending_bytes: usize,
     answers: Vec<Pending>,
     /// Staged appends whose records are not in the tree yet, in position order.
     pending: Vec<Staged>,
@@ -80,6 +89,8 @@ impl Group {
             durable,
             appends: 0,
             events: 0,
+            pending_events: 0,
+            pending_bytes: 0,
             answers: Vec::new(),
             pending: Vec::new(),
             records: Vec::new(),
@@ -162,10 +173,13 @@ impl Writer {
                 }
             }
             let stopping = closed || shutdown.is_some();
-            if let Some(g) = group.as_mut() {
+            if let Some(g) = group.as_mut()
+                && g.pending_bytes >= APPLY_BYTES
+            {
                 self.apply_pending(g);
             }
-            if let Some(g) = group.take_if(|g| stopping || self.complete(g)) {
+            if let Some(mut g) = group.take_if(|g| stopping || self.complete(g)) {
+                self.apply_pending(&mut g);
                 self.seal(g);
             }
             if stopping {
@@ -220,7 +234,8 @@ impl Writer {
     /// flush must let them in, or the two cohorts keep taking turns for good (measured with 256
     /// appenders: 156 flushes a round when the wait ran from the group's start, 115 with this).
     fn complete(&self, g: &Group) -> bool {
-        if g.events >= self.max_batch_events || g.started.elapsed() >= GROUP_MAX {
+        if g.events + g.pending_events >= self.max_batch_events || g.started.elapsed() >= GROUP_MAX
+        {
             return true;
         }
         if self.handover.is_busy() {
@@ -339,6 +354,8 @@ impl Writer {
                     .map(|(e, r)| (e.id, stream.as_str(), r.0)),
             );
         let n = events.len() as u64;
+        group.pending_events += events.len();
+        group.pending_bytes += records.iter().map(|r| r.1.len()).sum::<usize>();
         group.answers.push(Pending {
             outcome: Outcome::Write(AppendResult {
                 first_position,
@@ -385,44 +402,47 @@ impl Writer {
         Ok(Ok(current))
     }
 
-    /// Writes the pending records to the tree: one insert per event when every pending append
-    /// has one event (an insert is atomic by itself), else one atomic batch. A crash keeps a
-    /// prefix of the log either way, so positions stay dense. What cannot be applied is taken
-    /// back out of the index and answered with the storage error.
+    /// Writes the pending records to the tree, packed into blocks (see `log`): one insert when
+    /// they fit one block, else one atomic batch, so every append lands whole or not at all and a
+    /// crash keeps a prefix of the log. What cannot be applied is taken back out of the index and
+    /// answered with the storage error.
     fn apply_pending(&mut self, group: &mut Group) {
-        if group.pending.is_empty() {
+        let pending = std::mem::take(&mut group.pending);
+        group.pending_events = 0;
+        group.pending_bytes = 0;
+        let Some(first) = pending.first().and_then(|p| p.records.first()).map(|r| r.0) else {
             return;
-        }
-        let mut pending = std::mem::take(&mut group.pending);
-        let single = pending.iter().all(|p| p.records.len() == 1);
-        let failed = if single {
-            pending.iter_mut().enumerate().find_map(|(i, p)| {
-                let (position, bytes, _) = p.records.first_mut()?;
-                self.tree
-                    .insert(keys::event(*position), std::mem::take(bytes))
-                    .err()
-                    .map(|e| (i, e))
-            })
-        } else {
-            let mut batch = sled::Batch::default();
-            for (position, bytes, _) in pending.iter_mut().flat_map(|p| &mut p.records) {
-                batch.insert(&keys::event(*position)[..], std::mem::take(bytes));
-            }
-            self.tree.apply_batch(batch).err().map(|e| (0, e))
         };
-        if let Some((at, e)) = failed {
+        let blocks = log::pack(
+            first,
+            pending
+                .iter()
+                .flat_map(|p| p.records.iter().map(|(_, bytes, _)| &bytes[..])),
+        );
+        let count = blocks.len() as u64;
+        let written = match <[_; 1]>::try_from(blocks) {
+            Ok([(key, value)]) => self.tree.insert(key, value).map(drop),
+            Err(blocks) => {
+                let mut batch = sled::Batch::default();
+                for (key, value) in blocks {
+                    batch.insert(&key[..], value);
+                }
+                self.tree.apply_batch(batch)
+            }
+        };
+        if let Err(e) = written {
             tracing::error!(error = %e, "event store write failed");
             self.counters.failing.store(true, Ordering::Release);
-            let lost = pending.split_off(at);
             self.index
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
                 .retract(
-                    lost.iter()
+                    pending
+                        .iter()
                         .rev()
                         .flat_map(|p| p.events.iter().rev().map(|ev| (ev.id, p.stream.as_str()))),
                 );
-            if let Some(first) = lost.first() {
+            if let Some(first) = pending.first() {
                 self.head = first.prev_head;
                 // Later appends were checked against the lost ones: none of them stands.
                 for p in &mut group.answers[first.answer..] {
@@ -431,7 +451,9 @@ impl Writer {
                     }
                 }
             }
+            return;
         }
+        self.counters.blocks.fetch_add(count, Ordering::Relaxed);
         let Some(last) = pending.last() else {
             return;
         };
@@ -522,13 +544,10 @@ impl Writer {
     /// Whether the event stored at `position` is `offered` (see [`Fingerprint`]), and its
     /// stream version.
     fn same_stored(&self, position: u64, stream: &str, offered: &NewEvent) -> Result<(bool, u64)> {
-        let bytes = self
-            .tree
-            .get(keys::event(position))?
-            .ok_or_else(|| Error::Corrupt {
-                position,
-                reason: "indexed event is missing".into(),
-            })?;
+        let bytes = log::get(&self.tree, position)?.ok_or_else(|| Error::Corrupt {
+            position,
+            reason: "indexed event is missing".into(),
+        })?;
         let e = codec::decode_event(position, &bytes)
             .map_err(|reason| Error::Corrupt { position, reason })?;
         let stored = Fingerprint {

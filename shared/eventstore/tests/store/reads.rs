@@ -1,7 +1,9 @@
-//! Reads of the whole log: long pages (read on two threads), pages from any position, and the
-//! same answers on a multi-threaded and a single-threaded runtime.
+//! Reads of the whole log: long pages, pages from any position, the same answers on a
+//! multi-threaded and a single-threaded runtime, and appends larger than one block of records.
 
-use capmatch_eventstore::{EventStore, ExpectedVersion, Options, StoredEvent};
+use capmatch_eventstore::{EventStore, ExpectedVersion, NewEvent, Options, StoredEvent};
+use serde_json::json;
+use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -72,4 +74,79 @@ fn a_single_threaded_runtime_reads_the_same() {
         assert_positions(&t.store.read_all(2999, 2001).await.unwrap(), 3000, 2001);
         t.store.close().await;
     });
+}
+
+/// An append of 1 KiB events spans many blocks (written in one atomic batch); every read path
+/// finds each of its events, before and after a reopen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_larger_than_a_block_reads_back_whole_by_every_path() {
+    let t = open();
+    t.store
+        .append("small", ExpectedVersion::Any, vec![event(0)])
+        .await
+        .unwrap();
+    let filler = "x".repeat(1024);
+    let big: Vec<NewEvent> = (0..300)
+        .map(|i| {
+            NewEvent::new(
+                Uuid::new_v4(),
+                "big",
+                1,
+                json!({ "i": i, "filler": filler }),
+            )
+        })
+        .collect();
+    let ids: Vec<Uuid> = big.iter().map(|e| e.id).collect();
+    let r = t
+        .store
+        .append("big", ExpectedVersion::NoStream, big)
+        .await
+        .unwrap();
+    assert_eq!((r.first_position, r.last_position), (2, 301));
+    t.store
+        .append("small", ExpectedVersion::Exact(1), vec![event(1)])
+        .await
+        .unwrap();
+    // 300 KiB in blocks of about 4 KiB.
+    assert!(t.store.stats().blocks > 50, "{:?}", t.store.stats());
+    let t = t.reopen().await;
+    let all = t.store.read_all(0, 1000).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position).collect::<Vec<_>>(),
+        (1..=302).collect::<Vec<_>>()
+    );
+    let stream = t.store.read_stream("big", 1, 1000).await.unwrap();
+    assert_eq!(stream.len(), 300);
+    for (i, e) in stream.iter().enumerate() {
+        let v: serde_json::Value = e.decode().unwrap();
+        assert_eq!(
+            (e.id, e.stream_version, &v["i"]),
+            (ids[i], i as u64 + 1, &json!(i))
+        );
+    }
+    for (i, id) in ids.iter().enumerate().step_by(37) {
+        let found = t.store.find_event(*id).await.unwrap().unwrap();
+        assert_eq!(found.position, i as u64 + 2);
+    }
+    let page = t.store.read_all(150, 3).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.position).collect::<Vec<_>>(),
+        [151, 152, 153]
+    );
+    let report = t.store.verify().await.unwrap();
+    assert!(report.is_intact() && report.verified == 302, "{report:?}");
+    // A retry of the whole append is recognised from the blocks.
+    let again: Vec<NewEvent> = (0..300)
+        .map(|i| NewEvent::new(ids[i], "big", 1, json!({ "i": i, "filler": filler })))
+        .collect();
+    let r = t
+        .store
+        .append("big", ExpectedVersion::Any, again)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.first_position, r.last_position, r.stream_version),
+        (2, 301, 300)
+    );
+    assert_eq!(t.store.head().position, 302);
 }
