@@ -144,7 +144,8 @@ impl StoredEvent {
 /// nothing for them; short strings made from text live inline, longer ones behind an `Arc`.
 /// Derefs, compares, hashes, prints and serialises as a `str`.
 ///
-/// A string read back keeps its record's buffer alive: copy it (`to_string`) to keep it long.
+/// A string read back keeps its stored block (a few records, about 4 KiB) alive: copy it
+/// (`to_string`) to keep it long.
 #[derive(Clone)]
 pub struct Text(IVec);
 
@@ -305,8 +306,8 @@ impl<'de> Deserialize<'de> for Text {
 
 /// A payload's JSON text. Made only from JSON (a serialised value, or text that parses), so it
 /// always holds JSON; payloads read back share the stored record's bytes instead of copying
-/// them, and reads hand them over without parsing: consumers parse once, into their own types.
-/// Serialises as the JSON it holds.
+/// them (and keep the stored block alive, like [`Text`]), and reads hand them over without
+/// parsing: consumers parse once, into their own types. Serialises as the JSON it holds.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Payload(IVec);
 

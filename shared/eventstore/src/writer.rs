@@ -4,12 +4,11 @@
 //! the log as staged so far, indexes it, seals its records into the chain (the caller's task has
 //! already encoded and hashed all but their place in the log, see `codec`), and applies what it
 //! has staged to the tree in blocks of records (see `log`), each append's events atomically. It
-//! gathers the appends that arrive into
-//! a group while it applies them, and seals the group once no more are on the way (see
-//! [`Writer::complete`]); the flusher (see `flusher`) then covers the whole group with one
-//! flush and only then publishes and answers it, while the writer goes on with the next group.
-//! Applying as appends arrive overlaps the tree's work with the callers' round trip, and the
-//! flusher overlaps the disk's with the next group's.
+//! gathers the appends that arrive into a group while it applies them, and seals the group once
+//! no more are on the way (see [`Writer::complete`]); the flusher (see `flusher`) then covers
+//! the whole group with one flush and only then publishes and answers it, while the writer goes
+//! on with the next group. Applying while appends arrive overlaps the tree's work with the
+//! callers' round trip, and the flusher overlaps the disk's with the next group's.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, RwLock};
