@@ -70,33 +70,35 @@ pub(crate) fn pack<'a>(
     let mut members: Vec<&[u8]> = Vec::new();
     let mut bytes = 0;
     let mut next = first;
-    let mut close = |members: &mut Vec<&[u8]>, bytes: usize, next: &mut u64| {
-        let count = members.len();
-        let mut value = Vec::with_capacity(BLOCK_HEADER + 4 * count + bytes);
-        value.push(BLOCK_FORMAT);
-        value.extend_from_slice(&u32_len(count).to_be_bytes());
-        for r in members.iter() {
-            value.extend_from_slice(&u32_len(r.len()).to_be_bytes());
-        }
-        for r in members.iter() {
-            value.extend_from_slice(r);
-        }
-        blocks.push((block_key(*next), IVec::from(value)));
-        *next += count as u64;
-        members.clear();
-    };
     for record in records {
         members.push(record);
         bytes += record.len();
         if bytes >= BLOCK_BYTES {
-            close(&mut members, bytes, &mut next);
+            blocks.push((block_key(next), encode(&members)));
+            next += members.len() as u64;
+            members.clear();
             bytes = 0;
         }
     }
     if !members.is_empty() {
-        close(&mut members, bytes, &mut next);
+        blocks.push((block_key(next), encode(&members)));
     }
     blocks
+}
+
+/// One block holding exactly these records.
+fn encode<R: AsRef<[u8]>>(records: &[R]) -> IVec {
+    let data: usize = records.iter().map(|r| r.as_ref().len()).sum();
+    let mut value = Vec::with_capacity(BLOCK_HEADER + 4 * records.len() + data);
+    value.push(BLOCK_FORMAT);
+    value.extend_from_slice(&u32_len(records.len()).to_be_bytes());
+    for r in records {
+        value.extend_from_slice(&u32_len(r.as_ref().len()).to_be_bytes());
+    }
+    for r in records {
+        value.extend_from_slice(r.as_ref());
+    }
+    IVec::from(value)
 }
 
 /// Lengths in a block fit a u32: a record is at most a megabyte of payload plus its envelope
@@ -126,13 +128,10 @@ impl Block {
             return Err(corrupt(&format!("unknown block format {format}")));
         }
         let count = count as usize;
-        let lengths = bytes
-            .len()
-            .checked_sub(BLOCK_HEADER)
-            .and_then(|rest| rest.checked_div(4))
-            .filter(|room| count >= 1 && count <= *room)
-            .ok_or_else(|| corrupt("record count does not fit the block"))?;
-        debug_assert!(lengths >= count);
+        // The header is there, so the subtraction holds.
+        if count == 0 || count > (bytes.len() - BLOCK_HEADER) / 4 {
+            return Err(corrupt("record count does not fit the block"));
+        }
         let data = BLOCK_HEADER + 4 * count;
         let total = (0..count).try_fold(0usize, |sum, i| {
             sum.checked_add(Block::length_in(&bytes, i)? as usize)
@@ -161,14 +160,17 @@ impl Block {
         self.first + self.count as u64
     }
 
+    /// Whether the block holds the record at `position`.
+    fn holds(&self, position: u64) -> bool {
+        self.first <= position && position < self.end()
+    }
+
     /// The record at `position`, if the block holds it.
-    fn record(&self, position: u64) -> Option<IVec> {
-        let i = usize::try_from(position.checked_sub(self.first)?).ok()?;
-        if i >= self.count {
+    fn record(self, position: u64) -> Option<IVec> {
+        if !self.holds(position) {
             return None;
         }
-        let at = BLOCK_HEADER + 4 * self.count + (0..i).map(|j| self.length(j)).sum::<usize>();
-        Some(self.bytes.subslice(at, self.length(i)))
+        self.cursor(position).next().map(|(_, record)| record)
     }
 
     /// Walks the records from `position` on.
@@ -278,6 +280,9 @@ impl Scan {
                 None => self.legacy = None,
             }
         }
+        if self.blocks.is_none() {
+            self.start_blocks()?;
+        }
         loop {
             if let Some((position, record)) = self.cursor.as_mut().and_then(Iterator::next) {
                 if position > self.last {
@@ -286,17 +291,8 @@ impl Scan {
                 return Ok(Some((position, record)));
             }
             self.cursor = None;
-            let blocks = match &mut self.blocks {
-                Some(blocks) => blocks,
-                None => {
-                    // Start at the block holding `first`, which may begin before it.
-                    let start = match block_at_or_before(&self.tree, self.first)? {
-                        Some(b) if b.end() > self.first => b.first,
-                        _ => self.first,
-                    };
-                    self.blocks
-                        .insert(self.tree.range(block_key(start)..=block_key(self.last)))
-                }
+            let Some(blocks) = &mut self.blocks else {
+                return Ok(None);
             };
             let Some((k, v)) = blocks.next().transpose()? else {
                 return Ok(None);
@@ -307,6 +303,22 @@ impl Scan {
             })?;
             self.cursor = Some(Block::parse(first, v)?.cursor(self.first));
         }
+    }
+}
+
+impl Scan {
+    /// Starts on the blocks: the block holding `first` (which may begin before it) is taken as
+    /// found, and the blocks after it follow.
+    fn start_blocks(&mut self) -> Result<()> {
+        let mut after = self.first;
+        if let Some(block) = block_at_or_before(&self.tree, self.first)?
+            && block.holds(self.first)
+        {
+            after = block.first + 1;
+            self.cursor = Some(block.cursor(self.first));
+        }
+        self.blocks = Some(self.tree.range(block_key(after)..=block_key(self.last)));
+        Ok(())
     }
 }
 
@@ -334,14 +346,13 @@ pub(crate) mod tamper {
     /// Replaces the record at `position` (which must exist) with what `f` makes of it, in place.
     pub(crate) fn rewrite(tree: &sled::Tree, position: u64, f: impl FnOnce(Vec<u8>) -> Vec<u8>) {
         match block_at_or_before(tree, position).unwrap() {
-            Some(block) if block.record(position).is_some() => {
+            Some(block) if block.holds(position) => {
                 let first = block.first;
                 let mut records: Vec<Vec<u8>> =
                     block.cursor(first).map(|(_, r)| r.to_vec()).collect();
                 let i = (position - first) as usize;
                 records[i] = f(std::mem::take(&mut records[i]));
-                let value = encode_one(&records);
-                tree.insert(block_key(first), value).unwrap();
+                tree.insert(block_key(first), encode(&records)).unwrap();
             }
             _ => {
                 let old = tree.get(event_key(position)).unwrap().unwrap();
@@ -353,17 +364,17 @@ pub(crate) mod tamper {
     /// Takes the record at `position` out of the log, leaving a gap.
     pub(crate) fn remove(tree: &sled::Tree, position: u64) {
         match block_at_or_before(tree, position).unwrap() {
-            Some(block) if block.record(position).is_some() => {
+            Some(block) if block.holds(position) => {
                 let first = block.first;
                 let records: Vec<Vec<u8>> = block.cursor(first).map(|(_, r)| r.to_vec()).collect();
                 let i = (position - first) as usize;
                 tree.remove(block_key(first)).unwrap();
                 if i > 0 {
-                    tree.insert(block_key(first), encode_one(&records[..i]))
+                    tree.insert(block_key(first), encode(&records[..i]))
                         .unwrap();
                 }
                 if i + 1 < records.len() {
-                    tree.insert(block_key(position + 1), encode_one(&records[i + 1..]))
+                    tree.insert(block_key(position + 1), encode(&records[i + 1..]))
                         .unwrap();
                 }
             }
@@ -376,19 +387,6 @@ pub(crate) mod tamper {
     /// Writes raw bytes where the block starting at `first` goes.
     pub(crate) fn put_block(tree: &sled::Tree, first: u64, value: &[u8]) {
         tree.insert(block_key(first), value).unwrap();
-    }
-
-    /// One block holding exactly these records, however large.
-    fn encode_one(records: &[Vec<u8>]) -> IVec {
-        let mut value = vec![BLOCK_FORMAT];
-        value.extend_from_slice(&u32_len(records.len()).to_be_bytes());
-        for r in records {
-            value.extend_from_slice(&u32_len(r.len()).to_be_bytes());
-        }
-        for r in records {
-            value.extend_from_slice(r);
-        }
-        IVec::from(value)
     }
 }
 

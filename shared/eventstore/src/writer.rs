@@ -69,9 +69,6 @@ struct Group {
     appends: usize,
     /// Events applied to the tree.
     events: usize,
-    /// Events staged and not applied yet, and their records' bytes.
-    pending_events: usize,
-    pending_bytes: usize,
     answers: Vec<Pending>,
     /// Staged appends whose records are not in the tree yet, in position order.
     pending: Vec<Staged>,
@@ -80,6 +77,20 @@ struct Group {
 }
 
 impl Group {
+    /// Events staged and not applied yet: few, as they are applied once they fill `APPLY_BYTES`.
+    fn pending_events(&self) -> usize {
+        self.pending.iter().map(|p| p.records.len()).sum()
+    }
+
+    /// The bytes of the records staged and not applied yet.
+    fn pending_bytes(&self) -> usize {
+        self.pending
+            .iter()
+            .flat_map(|p| &p.records)
+            .map(|(_, bytes, _)| bytes.len())
+            .sum()
+    }
+
     fn new(durable: u64) -> Self {
         let now = Instant::now();
         Group {
@@ -88,8 +99,6 @@ impl Group {
             durable,
             appends: 0,
             events: 0,
-            pending_events: 0,
-            pending_bytes: 0,
             answers: Vec::new(),
             pending: Vec::new(),
             records: Vec::new(),
@@ -173,7 +182,7 @@ impl Writer {
             }
             let stopping = closed || shutdown.is_some();
             if let Some(g) = group.as_mut()
-                && g.pending_bytes >= APPLY_BYTES
+                && g.pending_bytes() >= APPLY_BYTES
             {
                 self.apply_pending(g);
             }
@@ -233,7 +242,8 @@ impl Writer {
     /// flush must let them in, or the two cohorts keep taking turns for good (measured with 256
     /// appenders: 156 flushes a round when the wait ran from the group's start, 115 with this).
     fn complete(&self, g: &Group) -> bool {
-        if g.events + g.pending_events >= self.max_batch_events || g.started.elapsed() >= GROUP_MAX
+        if g.events + g.pending_events() >= self.max_batch_events
+            || g.started.elapsed() >= GROUP_MAX
         {
             return true;
         }
@@ -353,8 +363,6 @@ impl Writer {
                     .map(|(e, r)| (e.id, stream.as_str(), r.0)),
             );
         let n = events.len() as u64;
-        group.pending_events += events.len();
-        group.pending_bytes += records.iter().map(|r| r.1.len()).sum::<usize>();
         group.answers.push(Pending {
             outcome: Outcome::Write(AppendResult {
                 first_position,
@@ -407,8 +415,6 @@ impl Writer {
     /// answered with the storage error.
     fn apply_pending(&mut self, group: &mut Group) {
         let pending = std::mem::take(&mut group.pending);
-        group.pending_events = 0;
-        group.pending_bytes = 0;
         let Some(first) = pending.first().and_then(|p| p.records.first()).map(|r| r.0) else {
             return;
         };
