@@ -188,6 +188,10 @@ pub(crate) struct NeedFeatures {
     pub country: u16,
     pub partners_wanted: u32,
     pub doc: Doc,
+    /// Whether the need's text counts in the corpus statistics (document frequencies, corpus
+    /// size) every text score is computed from: not when it is restricted, so a restricted
+    /// need's words move no one else's scores.
+    pub in_corpus: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -261,6 +265,7 @@ pub(crate) fn need_features(state: &NeedState, text: &mut TextModel) -> NeedFeat
         country: tables().country(&state.country).unwrap_or(u16::MAX),
         partners_wanted: d.partners_wanted,
         doc: text.doc(&d.title, &d.description),
+        in_corpus: d.visibility != capmatch_domain::codes::Visibility::Restricted,
     }
 }
 

@@ -33,8 +33,20 @@ impl Aggregate for Needs {
         state.id.as_uuid()
     }
 
+    fn created_at(state: &NeedState) -> DateTime<Utc> {
+        state.posted_at
+    }
+
     fn version(state: &NeedState) -> u64 {
         state.version
+    }
+
+    fn authorize(
+        state: Option<&NeedState>,
+        command: &NeedCommand,
+        actor: &Actor,
+    ) -> Result<(), DomainError> {
+        need::authorize(state, command, actor)
     }
 
     fn decide(

@@ -1,7 +1,8 @@
 //! `capmatch-needs`: the needs service. States post their capacity-building needs (a
 //! coordinator may post on a state's behalf); every change is an event in the service's own
 //! store; reads come from an in-memory projection; restricted needs stay invisible to everyone
-//! but the owning state, coordinators and providers the matcher introduced.
+//! but the owning state, coordinators and the providers they are shared with (introduced or
+//! agreed partnerships, learned from the matcher's feed).
 //!
 //! Module map:
 //! - [`config`]: [`NeedsConfig`] — server, `data_dir`, auth, the optional matcher peer.
@@ -12,7 +13,7 @@
 //!   (`capmatch_service::Writer`: retries answered from the log, decide, append with the
 //!   expected version, read-your-writes).
 //! - [`view`]: the read model, in creation order.
-//! - [`introductions`]: which providers were introduced to which needs, from the matcher's feed.
+//! - [`introductions`]: which providers each need is shared with now, from the matcher's feed.
 //! - [`state`]: what handlers share, and the visibility check.
 //!
 //! The internal feed (`/internal/events`, `/internal/head`), `/livez`, `/readyz`, the error

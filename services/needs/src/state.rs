@@ -35,7 +35,7 @@ impl AppState {
         }
     }
 
-    /// The need, if `actor` may see it (DESIGN §7); `None` looks the same as no such need.
+    /// The need, if `actor` may see it; `None` looks the same as no such need.
     pub fn visible_need(&self, id: NeedId, actor: Option<&Actor>) -> Option<NeedState> {
         let view = self.needs.read();
         let entry = view.get(id.as_uuid())?;
@@ -43,12 +43,11 @@ impl AppState {
             .then(|| entry.state.clone())
     }
 
-    /// Whether `actor` may see `need`.
+    /// Whether `actor` may see `need` (`capmatch_domain::visibility`).
     pub fn is_visible(&self, need: &NeedState, actor: Option<&Actor>) -> bool {
-        let introduced = match actor.and_then(|a| a.role.org()) {
-            Some(org) if self.introductions.is_introduced(need.id, org) => vec![org.clone()],
-            _ => Vec::new(),
-        };
-        need_visible_to(need, actor, introduced.iter())
+        let shared = actor
+            .and_then(|a| a.role.org())
+            .filter(|org| self.introductions.is_shared(need.id, org));
+        need_visible_to(need, actor, shared)
     }
 }

@@ -33,8 +33,20 @@ impl Aggregate for Offers {
         state.id.as_uuid()
     }
 
+    fn created_at(state: &OfferState) -> DateTime<Utc> {
+        state.posted_at
+    }
+
     fn version(state: &OfferState) -> u64 {
         state.version
+    }
+
+    fn authorize(
+        state: Option<&OfferState>,
+        command: &OfferCommand,
+        actor: &Actor,
+    ) -> Result<(), DomainError> {
+        offer::authorize(state, command, actor)
     }
 
     fn decide(

@@ -692,6 +692,44 @@ impl NeedState {
     }
 }
 
+/// Who may ask for `command` at all, before anything else about it is looked at: a state for
+/// its own country's needs, or a coordinator on a state's behalf. The write path asks this
+/// before it answers a retried request or checks `If-Match`, so a caller who may not act learns
+/// nothing about the need's workflow; [`decide`] asks it again. Pure.
+pub fn authorize(
+    state: Option<&NeedState>,
+    command: &NeedCommand,
+    actor: &Actor,
+) -> Result<(), DomainError> {
+    match (command, state) {
+        (NeedCommand::Post { draft, .. }, _) => post_owner(draft, actor).map(|_| ()),
+        (_, Some(need)) => on_behalf(need, actor).map(|_| ()),
+        (_, None) => Err(DomainError::NotFound),
+    }
+}
+
+/// The country a post is for when a state posts it (`None`: a coordinator on a state's
+/// behalf); 403 for anyone else, or a state naming another country.
+fn post_owner(draft: &NeedDraft, actor: &Actor) -> Result<Option<CountryCode>, DomainError> {
+    match &actor.role {
+        Role::State { country } => {
+            let other = draft
+                .country
+                .as_deref()
+                .and_then(|raw| raw.parse::<CountryCode>().ok())
+                .is_some_and(|given| given != *country);
+            if other {
+                return Err(DomainError::Forbidden(
+                    "a state may only post needs for its own country",
+                ));
+            }
+            Ok(Some(*country))
+        }
+        Role::Coordinator => Ok(None),
+        _ => Err(DomainError::Forbidden(ONLY_STATE_OR_COORDINATOR)),
+    }
+}
+
 /// Holds every rule: who may do what, in which status, with which values. Pure.
 pub fn decide(
     state: Option<&NeedState>,
@@ -705,23 +743,7 @@ pub fn decide(
             if state.is_some() {
                 return Err(DomainError::AlreadyExists);
             }
-            let owner = match &actor.role {
-                Role::State { country } => {
-                    let other = draft
-                        .country
-                        .as_deref()
-                        .and_then(|raw| raw.parse::<CountryCode>().ok())
-                        .is_some_and(|given| given != *country);
-                    if other {
-                        return Err(DomainError::Forbidden(
-                            "a state may only post needs for its own country",
-                        ));
-                    }
-                    Some(*country)
-                }
-                Role::Coordinator => None,
-                _ => return Err(DomainError::Forbidden(ONLY_STATE_OR_COORDINATOR)),
-            };
+            let owner = post_owner(&draft, actor)?;
             let (country, details) = draft.validate(owner, today)?;
             Ok(vec![NeedEvent::Posted(NeedPosted {
                 need_id: id,
@@ -734,7 +756,7 @@ pub fn decide(
         }
         NeedCommand::Revise { patch } => {
             let need = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(need, actor)?;
+            let on_behalf = on_behalf(need, actor)?;
             require_open(need, "revise")?;
             let details = patch.apply(&need.details, today)?;
             let changed = need.details.changed_fields(&details);
@@ -753,7 +775,7 @@ pub fn decide(
         }
         NeedCommand::Fulfil => {
             let need = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(need, actor)?;
+            let on_behalf = on_behalf(need, actor)?;
             require_open(need, "fulfil")?;
             Ok(vec![NeedEvent::Fulfilled(NeedFulfilled {
                 need_id: need.id,
@@ -764,7 +786,7 @@ pub fn decide(
         }
         NeedCommand::Withdraw { reason: raw } => {
             let need = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(need, actor)?;
+            let on_behalf = on_behalf(need, actor)?;
             require_open(need, "withdraw")?;
             let reason = reason(raw.as_deref())?;
             Ok(vec![NeedEvent::Withdrawn(NeedWithdrawn {
@@ -818,7 +840,7 @@ const ONLY_STATE_OR_COORDINATOR: &str = "only a state or a coordinator may post 
 
 /// Only the need's own state, or a coordinator on its behalf, may change it.
 /// Returns whether the actor acts on the state's behalf.
-fn authorize(need: &NeedState, actor: &Actor) -> Result<bool, DomainError> {
+fn on_behalf(need: &NeedState, actor: &Actor) -> Result<bool, DomainError> {
     match &actor.role {
         Role::State { country } if *country == need.country => Ok(false),
         Role::State { .. } => Err(DomainError::Forbidden(

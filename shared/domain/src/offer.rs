@@ -709,6 +709,25 @@ impl OfferState {
     }
 }
 
+/// Who may ask for `command` at all, before anything else about it is looked at: a provider
+/// posts for its own organisation and changes its own offers; a coordinator may change any
+/// offer. The write path asks this before it answers a retried request or checks `If-Match`;
+/// [`decide`] asks it again. Pure.
+pub fn authorize(
+    state: Option<&OfferState>,
+    command: &OfferCommand,
+    actor: &Actor,
+) -> Result<(), DomainError> {
+    match (command, state) {
+        (OfferCommand::Post { .. }, _) => match actor.role {
+            Role::Provider { .. } => Ok(()),
+            _ => Err(DomainError::Forbidden("only a provider may post offers")),
+        },
+        (_, Some(offer)) => on_behalf(offer, actor).map(|_| ()),
+        (_, None) => Err(DomainError::NotFound),
+    }
+}
+
 /// Holds every rule: who may do what, in which status, with which values. Pure.
 pub fn decide(
     state: Option<&OfferState>,
@@ -739,7 +758,7 @@ pub fn decide(
         }
         OfferCommand::Revise { patch } => {
             let offer = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(offer, actor)?;
+            let on_behalf = on_behalf(offer, actor)?;
             require(offer, &[OfferStatus::Open, OfferStatus::Paused], "revise")?;
             let details = patch.apply(&offer.details, today)?;
             let changed = offer.details.changed_fields(&details);
@@ -758,7 +777,7 @@ pub fn decide(
         }
         OfferCommand::Pause { reason: raw } => {
             let offer = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(offer, actor)?;
+            let on_behalf = on_behalf(offer, actor)?;
             require(offer, &[OfferStatus::Open], "pause")?;
             let reason = reason(raw.as_deref())?;
             Ok(vec![OfferEvent::Paused(OfferPaused {
@@ -771,7 +790,7 @@ pub fn decide(
         }
         OfferCommand::Resume => {
             let offer = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(offer, actor)?;
+            let on_behalf = on_behalf(offer, actor)?;
             require(offer, &[OfferStatus::Paused], "resume")?;
             Ok(vec![OfferEvent::Resumed(OfferResumed {
                 offer_id: offer.id,
@@ -782,7 +801,7 @@ pub fn decide(
         }
         OfferCommand::Withdraw { reason: raw } => {
             let offer = state.ok_or(DomainError::NotFound)?;
-            let on_behalf = authorize(offer, actor)?;
+            let on_behalf = on_behalf(offer, actor)?;
             require(offer, &[OfferStatus::Open, OfferStatus::Paused], "withdraw")?;
             let reason = reason(raw.as_deref())?;
             Ok(vec![OfferEvent::Withdrawn(OfferWithdrawn {
@@ -841,7 +860,7 @@ pub fn evolve(state: Option<OfferState>, event: &OfferEvent) -> Option<OfferStat
 
 /// Only the offering organisation, or a coordinator, may change an offer.
 /// Returns whether the actor acts on the provider's behalf.
-fn authorize(offer: &OfferState, actor: &Actor) -> Result<bool, DomainError> {
+fn on_behalf(offer: &OfferState, actor: &Actor) -> Result<bool, DomainError> {
     match &actor.role {
         Role::Provider { org, .. } if *org == offer.provider.org => Ok(false),
         Role::Provider { .. } => Err(DomainError::Forbidden(

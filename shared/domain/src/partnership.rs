@@ -75,6 +75,14 @@ impl MatchStatus {
     pub fn uses_capacity(self) -> bool {
         matches!(self, Self::Introduced | Self::Agreed)
     }
+
+    /// The need is shared with the offer's provider while the partnership is in this status:
+    /// introduced (the parties are deciding) or agreed (they work together). Every other
+    /// status ends it, completed included: the work is done, and what the state writes next
+    /// is its own again (see [`crate::visibility`]).
+    pub fn shares_need(self) -> bool {
+        matches!(self, Self::Introduced | Self::Agreed)
+    }
 }
 
 impl std::str::FromStr for MatchStatus {
@@ -309,6 +317,41 @@ impl MatchState {
     }
 }
 
+/// Who may ask for `command` on the match of `pair` at all, whatever the match's status: a
+/// coordinator reviews (shortlist, dismiss, introduce, complete), the parties answer (accept,
+/// decline), and the matcher or a coordinator closes. The write path asks this before it
+/// answers a retried request or checks `If-Match`; [`decide`] asks it again. Pure.
+pub fn authorize(
+    state: Option<&MatchState>,
+    pair: &Pair,
+    command: &MatchCommand,
+    actor: &Actor,
+) -> Result<(), DomainError> {
+    let pair = state.map_or(pair, |s| &s.pair);
+    match command {
+        MatchCommand::Shortlist { .. }
+        | MatchCommand::Dismiss { .. }
+        | MatchCommand::Introduce { .. }
+        | MatchCommand::Complete { .. } => coordinator(actor),
+        MatchCommand::Accept => party(pair, actor, ONLY_PARTIES_ACCEPT).map(|_| ()),
+        MatchCommand::Decline { .. } => party(pair, actor, ONLY_PARTIES_DECLINE).map(|_| ()),
+        MatchCommand::Close { .. } => match actor.role {
+            Role::Service | Role::Coordinator => Ok(()),
+            _ => Err(DomainError::Forbidden(
+                "matches are closed by the matcher when a need or offer goes away",
+            )),
+        },
+    }
+}
+
+const ONLY_PARTIES_ACCEPT: &str = "only the need's state or the offer's provider may accept";
+const ONLY_PARTIES_DECLINE: &str = "only the need's state or the offer's provider may decline";
+
+/// The side `actor` answers for; 403 (`refusal`) when it is neither party.
+fn party(pair: &Pair, actor: &Actor, refusal: &'static str) -> Result<Side, DomainError> {
+    pair.side_of(actor).ok_or(DomainError::Forbidden(refusal))
+}
+
 /// Holds every rule of the workflow. `pair` describes the match (from the matcher's knowledge
 /// of the need and the offer); for an existing match, its recorded pair is used. Pure.
 pub fn decide(
@@ -318,6 +361,7 @@ pub fn decide(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Vec<MatchEvent>, DomainError> {
+    authorize(state, pair, &command, actor)?;
     let pair = state.map_or(pair, |s| &s.pair);
     let status = state.map_or(MatchStatus::Suggested, |s| s.status);
     let event = |text: Option<String>, side: Option<Side>, close_reason| MatchDecided {
@@ -331,13 +375,11 @@ pub fn decide(
     };
     match command {
         MatchCommand::Shortlist { note } => {
-            coordinator(actor)?;
             expect(status, &[MatchStatus::Suggested], "shortlist")?;
             let note = text("note", note, false)?;
             Ok(vec![MatchEvent::Shortlisted(event(note, None, None))])
         }
         MatchCommand::Dismiss { reason } => {
-            coordinator(actor)?;
             expect(
                 status,
                 &[MatchStatus::Suggested, MatchStatus::Shortlisted],
@@ -347,15 +389,12 @@ pub fn decide(
             Ok(vec![MatchEvent::Dismissed(event(reason, None, None))])
         }
         MatchCommand::Introduce { note } => {
-            coordinator(actor)?;
             expect(status, &[MatchStatus::Shortlisted], "introduce")?;
             let note = text("note", note, false)?;
             Ok(vec![MatchEvent::Introduced(event(note, None, None))])
         }
         MatchCommand::Accept => {
-            let side = pair.side_of(actor).ok_or(DomainError::Forbidden(
-                "only the need's state or the offer's provider may accept",
-            ))?;
+            let side = party(pair, actor, ONLY_PARTIES_ACCEPT)?;
             expect(status, &[MatchStatus::Introduced], "accept")?;
             let (need_accepted, offer_accepted) =
                 state.map_or((false, false), |s| (s.need_accepted, s.offer_accepted));
@@ -376,9 +415,7 @@ pub fn decide(
             Ok(events)
         }
         MatchCommand::Decline { reason } => {
-            let side = pair.side_of(actor).ok_or(DomainError::Forbidden(
-                "only the need's state or the offer's provider may decline",
-            ))?;
+            let side = party(pair, actor, ONLY_PARTIES_DECLINE)?;
             expect(
                 status,
                 &[MatchStatus::Introduced, MatchStatus::Agreed],
@@ -388,17 +425,11 @@ pub fn decide(
             Ok(vec![MatchEvent::Declined(event(reason, Some(side), None))])
         }
         MatchCommand::Complete { outcome } => {
-            coordinator(actor)?;
             expect(status, &[MatchStatus::Agreed], "complete")?;
             let outcome = text("outcome", outcome, true)?;
             Ok(vec![MatchEvent::Completed(event(outcome, None, None))])
         }
         MatchCommand::Close { reason } => {
-            if !matches!(actor.role, Role::Service | Role::Coordinator) {
-                return Err(DomainError::Forbidden(
-                    "matches are closed by the matcher when a need or offer goes away",
-                ));
-            }
             // A suggestion with no decisions has nothing to close: it simply stops being
             // suggested. Terminal matches stay as they ended.
             if state.is_none() || !status.is_open() {

@@ -1,5 +1,9 @@
 //! The write path every command of every service takes, written once over an [`Aggregate`]:
 //!
+//! 0. the caller must be allowed to ask for the command at all ([`Aggregate::authorize`], 403):
+//!    before anything below, so a caller who may not act learns nothing from a replayed answer
+//!    or an `If-Match` comparison (the handler has already answered 404 for an entity the
+//!    caller may not see);
 //! 1. a request whose first event id is stored already (a retry under the same
 //!    `Idempotency-Key` and body) is answered from the log — the entity as it was right after
 //!    that event — and runs nothing;
@@ -42,11 +46,20 @@ pub trait Aggregate {
     fn stream(id: Uuid) -> String;
     /// The entity's id.
     fn id(state: &Self::State) -> Uuid;
+    /// When the entity was created: with its id, its place in creation order.
+    fn created_at(state: &Self::State) -> DateTime<Utc>;
 
     /// The entity an event belongs to.
     fn entity(event: &Self::Event) -> Uuid;
     /// Events applied so far (the stream version).
     fn version(state: &Self::State) -> u64;
+    /// Whether `actor` may ask for `command` on `state` at all (403 otherwise), whatever else
+    /// is true of it. `decide` holds the same rules; this is asked first.
+    fn authorize(
+        state: Option<&Self::State>,
+        command: &Self::Command,
+        actor: &Actor,
+    ) -> Result<(), DomainError>;
     fn decide(
         state: Option<&Self::State>,
         command: Self::Command,
@@ -137,10 +150,12 @@ impl<V> Writer<'_, V> {
         request: &CommandRequest<'_>,
         command: impl FnOnce(Uuid) -> A::Command,
     ) -> Result<Outcome<A::State>, ApiError> {
+        let id = request.ids.entity_id();
+        let command = command(id);
+        A::authorize(None, &command, request.actor).map_err(domain_error)?;
         if let Some(outcome) = self.replay::<A>(request).await? {
             return Ok(outcome);
         }
-        let id = request.ids.entity_id();
         let stream = A::stream(id);
         if request.ids.is_keyed() {
             let version = self.store.stream_version(&stream).await.map_err(conflict)?;
@@ -148,8 +163,7 @@ impl<V> Writer<'_, V> {
                 return Err(idempotency_key_reused());
             }
         }
-        let events =
-            A::decide(None, command(id), request.actor, Utc::now()).map_err(domain_error)?;
+        let events = A::decide(None, command, request.actor, Utc::now()).map_err(domain_error)?;
         let appended = append_command(
             self.store,
             &stream,
@@ -177,6 +191,7 @@ impl<V> Writer<'_, V> {
         command: A::Command,
         if_match: Option<u64>,
     ) -> Result<Outcome<A::State>, ApiError> {
+        A::authorize(Some(&current), &command, request.actor).map_err(domain_error)?;
         if let Some(outcome) = self.replay::<A>(request).await? {
             return Ok(outcome);
         }

@@ -1,6 +1,7 @@
 //! [`Entities`]: the read model of a service whose store holds one aggregate (needs, offers):
-//! every entity as its events built it, by id and in creation order, each with its JSON
-//! rendered once, on its first read ([`Entry::json`]).
+//! every entity as its events built it, by id and in creation order (its creation time, then
+//! its id: [`ListKey::created`]), each with its JSON rendered once, on its first read
+//! ([`Entry::json`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -15,23 +16,24 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::command::Aggregate;
+use crate::pagination::ListKey;
 use crate::projection::{ApplyError, View};
 
-/// An entity and the position of the event that created it (its place in the list order).
+/// An entity and its place in the list order.
 #[derive(Debug, Clone)]
 pub struct Entry<S> {
     pub state: S,
-    pub created_at_position: u64,
+    pub key: ListKey,
     /// `state` as JSON, made by the first [`Entry::json`]. An entry is replaced, never changed,
     /// when an event changes its entity, so this never goes stale.
     rendered: OnceLock<Bytes>,
 }
 
 impl<S> Entry<S> {
-    pub fn new(state: S, created_at_position: u64) -> Self {
+    pub fn new(state: S, key: ListKey) -> Self {
         Entry {
             state,
-            created_at_position,
+            key,
             rendered: OnceLock::new(),
         }
     }
@@ -63,7 +65,7 @@ impl<S: Serialize> Entry<S> {
 /// Every entity of aggregate `A`, by id and in creation order.
 pub struct Entities<A: Aggregate> {
     by_id: HashMap<Uuid, Entry<A::State>>,
-    order: BTreeMap<u64, Uuid>,
+    order: BTreeMap<ListKey, Uuid>,
 }
 
 impl<A: Aggregate> Default for Entities<A> {
@@ -111,14 +113,12 @@ where
         let decoded = A::decode(event)?;
         let id = A::entity(&decoded);
         let previous = self.by_id.remove(&id);
-        let created_at_position = previous
-            .as_ref()
-            .map_or(event.position, |e| e.created_at_position);
+        let created = previous.as_ref().map(|e| e.key);
         match A::evolve(previous.map(|e| e.state), &decoded) {
             Some(state) => {
-                self.order.insert(created_at_position, id);
-                self.by_id
-                    .insert(id, Entry::new(state, created_at_position));
+                let key = created.unwrap_or_else(|| ListKey::created(A::created_at(&state), id));
+                self.order.insert(key, id);
+                self.by_id.insert(id, Entry::new(state, key));
                 Ok(())
             }
             None => Err(ApplyError::new(

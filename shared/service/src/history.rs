@@ -10,10 +10,13 @@ use uuid::Uuid;
 /// One recorded event of an entity.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HistoryEntry {
-    /// The entity's version after this event.
+    /// The entity's version after this event: its place in the entity's own history.
     pub version: u64,
-    /// The event's global position in the service's log.
-    pub position: u64,
+    /// The event's global position in the service's log. Shown to coordinators only: the gaps
+    /// between positions count (and date) every other event of the log, those of needs the
+    /// caller may not see included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
     pub event_id: Uuid,
     /// Stable event type, e.g. `need.revised`.
     #[schema(example = "need.revised")]
@@ -31,11 +34,12 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
-    /// The entry for a stored event; 500 when its payload is not JSON (it always is).
-    pub fn from_stored(event: &StoredEvent) -> Result<Self, ApiError> {
+    /// The entry for a stored event, with its global position when `with_position` (a
+    /// coordinator reads); 500 when its payload is not JSON (it always is).
+    pub fn from_stored(event: &StoredEvent, with_position: bool) -> Result<Self, ApiError> {
         Ok(Self {
             version: event.stream_version,
-            position: event.position,
+            position: with_position.then_some(event.position),
             event_id: event.id,
             event_type: event.event_type.to_string(),
             schema_version: event.schema_version,

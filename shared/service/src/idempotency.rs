@@ -12,6 +12,15 @@
 //!   key with a different body on the same resource is recognised (422
 //!   `idempotency_key_reused`).
 //!
+//! The parts are joined by [`join`], which escapes `\` and `|` inside each part: two different
+//! (subject, key, …) tuples never name the same text, so (`alice|x`, `k1`) and (`alice`,
+//! `x|k1`) are different requests. A part with neither character is written as it is, so ids
+//! derived before the escaping existed are unchanged for every ordinary subject and key.
+//!
+//! Ids only say which request this is. Whether the caller may make it is decided before a
+//! retry is answered (the write path authorises first), so knowing or guessing an id never
+//! replays someone else's answer.
+//!
 //! Without a key every id is a fresh random v4.
 
 use std::future::{Ready, ready};
@@ -124,9 +133,9 @@ impl CommandIds {
             let key = key.as_str();
             Keyed {
                 namespace,
-                entity: Uuid::new_v5(&namespace, format!("{subject}|{key}").as_bytes()),
-                command: Uuid::new_v5(&namespace, format!("{subject}|{key}|{path}").as_bytes()),
-                event_name: format!("{subject}|{key}|{digest}|{path}"),
+                entity: Uuid::new_v5(&namespace, join(&[subject, key]).as_bytes()),
+                command: Uuid::new_v5(&namespace, join(&[subject, key, path]).as_bytes()),
+                event_name: join(&[subject, key, digest, path]),
             }
         });
         Self {
@@ -161,8 +170,29 @@ impl CommandIds {
     }
 }
 
+/// `parts` joined by `|`, with `\\` and `|` inside each part escaped by a `\\`: an injective
+/// encoding (the parts can be read back), equal to the plain join when no part holds either
+/// character.
+pub fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        for c in part.chars() {
+            if matches!(c, '\\' | '|') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const NS: Uuid = Uuid::from_u128(0x1234);
@@ -197,6 +227,46 @@ mod tests {
         assert_ne!(a.entity_id(), other_caller.entity_id());
         let expected = Uuid::new_v5(&NS, b"sub|k1|h1|/v1/needs");
         assert_eq!(a.event_id(0), expected);
+    }
+
+    #[test]
+    fn a_separator_inside_the_subject_or_the_key_names_another_request() {
+        let a = CommandIds::new(NS, Some(&key("k1")), "alice|x", "/v1/needs", "h1");
+        let b = CommandIds::new(NS, Some(&key("x|k1")), "alice", "/v1/needs", "h1");
+        assert_ne!(a.entity_id(), b.entity_id());
+        assert_ne!(a.event_id(0), b.event_id(0));
+        assert_ne!(a.command_id(), b.command_id());
+        let c = CommandIds::new(NS, Some(&key("k\\")), "alice", "/v1/needs", "h1");
+        let d = CommandIds::new(NS, Some(&key("k")), "alice\\", "/v1/needs", "h1");
+        assert_ne!(c.entity_id(), d.entity_id());
+    }
+
+    /// Splits a [`join`]ed text back into its parts.
+    fn split(joined: &str) -> Vec<String> {
+        let (mut parts, mut part) = (Vec::new(), String::new());
+        let mut chars = joined.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => part.extend(chars.next()),
+                '|' => parts.push(std::mem::take(&mut part)),
+                c => part.push(c),
+            }
+        }
+        parts.push(part);
+        parts
+    }
+
+    proptest! {
+        #[test]
+        fn joined_parts_read_back_so_different_tuples_never_collide(
+            parts in prop::collection::vec("[a-z|\\\\]{0,6}", 1..5)
+        ) {
+            let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+            prop_assert_eq!(split(&join(&refs)), parts.clone());
+            if parts.iter().all(|p| !p.contains(['|', '\\'])) {
+                prop_assert_eq!(join(&refs), parts.join("|"));
+            }
+        }
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //!   read-your-writes ([`Writer`]).
 //! - [`write`]: [`append_command`], an append that answers a retried request with the original.
 //! - [`error`]: `DomainError` and store errors as problems, in exhaustive matches.
-//! - [`pagination`]: `limit` + opaque cursor, and [`paginate`].
+//! - [`pagination`]: `limit` + opaque cursor ([`ListKey`]), and [`paginate`].
 //! - [`health`]: `/livez`, `/readyz` and their checks.
 //! - [`metrics`]: `/metrics` (Prometheus): requests by route, store, feed lag, index sizes.
 //! - [`history`]: [`HistoryEntry`], one recorded event as a history endpoint shows it.
@@ -74,7 +74,7 @@ pub use follower::{FeedConsumer, FeedSource, FeedStatus, Follower, HttpFeedSourc
 pub use health::{Health, Probe};
 pub use history::HistoryEntry;
 pub use idempotency::{CommandIds, Idempotency, IdempotencyKey, body_digest};
-pub use pagination::{Page, PageRequest, paginate};
+pub use pagination::{ListKey, Page, PageRequest, paginate};
 pub use projection::{ApplyError, Projection, View};
 pub use server::{Application, Lifecycle, StopHandle};
 pub use shutdown::ShutdownSignal;

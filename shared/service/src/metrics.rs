@@ -5,8 +5,11 @@
 //! only.
 //!
 //! - Requests: `capmatch_http_requests_total{service, route, method, status}` and
-//!   `capmatch_http_request_duration_seconds{service, route, method}`, by matched route pattern
-//!   (never the raw path: ids would make a series per entity).
+//!   `capmatch_http_request_duration_seconds{service, route, method}`. Every label comes from a
+//!   closed set, so no caller can make a series (and the memory it holds for ever) of its own:
+//!   the route is a pattern of the route table or `(unmatched)`, never the raw path; the method
+//!   is one of the nine standard ones or `other` ([`method_label`]); the status is a number
+//!   below 1000.
 //! - Whatever a service registers with [`gauge_source`], read at scrape time: events appended,
 //!   the store head, feed lag, the matcher's index size.
 
@@ -140,7 +143,7 @@ pub async fn track(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody + 'static>, actix_web::Error> {
     let started = Instant::now();
-    let method = req.method().clone();
+    let method = method_label(req.method());
     let res = next.call(req).await;
     let (route, status) = match &res {
         Ok(r) => (capmatch_http::route_label(r.request()), r.status().as_u16()),
@@ -169,12 +172,32 @@ pub async fn track(
     res
 }
 
+/// The `method` label: the request's method when it is one of the nine HTTP defines (RFC 9110
+/// and PATCH), else `other`. A method is any token a client cares to send.
+pub fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::CONNECT,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::PATCH,
+    ];
+    STANDARD
+        .iter()
+        .find(|m| *m == method)
+        .map_or("other", |m| m.as_str())
+}
+
 /// One request series: what `capmatch_http_requests_total` is labelled with.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct SeriesKey {
     service: &'static str,
     route: String,
-    method: Method,
+    method: &'static str,
     status: u16,
 }
 
@@ -195,13 +218,13 @@ fn series_handles(key: &SeriesKey) -> Option<(IntCounter, Histogram)> {
         .get_metric_with_label_values(&[
             key.service,
             key.route.as_str(),
-            key.method.as_str(),
+            key.method,
             status.as_str(),
         ])
         .ok()?;
     let duration = http
         .duration
-        .get_metric_with_label_values(&[key.service, key.route.as_str(), key.method.as_str()])
+        .get_metric_with_label_values(&[key.service, key.route.as_str(), key.method])
         .ok()?;
     Some((requests, duration))
 }
@@ -265,6 +288,20 @@ mod tests {
             .find(|line| line.starts_with(series))
             .and_then(|line| line.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn methods_outside_the_standard_nine_share_one_label() {
+        for standard in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+        ] {
+            let method = Method::from_bytes(standard.as_bytes()).expect("a method");
+            assert_eq!(method_label(&method), standard);
+        }
+        for odd in ["XM1AAAA", "get", "PROPFIND", "BREW"] {
+            let method = Method::from_bytes(odd.as_bytes()).expect("a token");
+            assert_eq!(method_label(&method), "other", "{odd}");
+        }
     }
 
     async fn serve(requests: &[(&'static str, &'static str)]) {

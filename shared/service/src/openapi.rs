@@ -145,12 +145,13 @@ pub fn describe_protocol_parameters(doc: &mut OpenApi) {
                     continue;
                 };
                 let schema = match (&parameter.parameter_in, parameter.name.as_str()) {
-                    (ParameterIn::Header, "If-Match") => string_schema(IF_MATCH_PATTERN, 23),
+                    (ParameterIn::Header, "If-Match") => string_schema(IF_MATCH_PATTERN, 1, 23),
                     (ParameterIn::Header, "Idempotency-Key") => {
-                        string_schema(IDEMPOTENCY_KEY_PATTERN, 200)
+                        string_schema(IDEMPOTENCY_KEY_PATTERN, 1, 200)
                     }
                     (ParameterIn::Query, "cursor") => {
-                        string_schema(crate::pagination::CURSOR_PATTERN, 19)
+                        use crate::pagination::{CURSOR_LEN, CURSOR_PATTERN};
+                        string_schema(CURSOR_PATTERN, CURSOR_LEN, CURSOR_LEN)
                     }
                     (ParameterIn::Query, "limit") => ObjectBuilder::new()
                         .schema_type(Type::Integer)
@@ -174,11 +175,11 @@ pub fn add_schema<T: utoipa::ToSchema>(doc: &mut OpenApi) {
         .insert(T::name().into_owned(), T::schema());
 }
 
-fn string_schema(pattern: &str, max_length: usize) -> RefOr<Schema> {
+fn string_schema(pattern: &str, min_length: usize, max_length: usize) -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some(pattern))
-        .min_length(Some(1))
+        .min_length(Some(min_length))
         .max_length(Some(max_length))
         .into()
 }

@@ -156,7 +156,7 @@ impl Engine {
 
     pub(super) fn activate_need(&mut self, n: u32) {
         let s = n as usize;
-        if let Some(f) = self.needs[s].feats.as_ref() {
+        if let Some(f) = self.needs[s].feats.as_ref().filter(|f| f.in_corpus) {
             self.text.add(&f.doc);
         }
         self.needs[s].active = true;
@@ -210,7 +210,7 @@ impl Engine {
             self.scratch = scratch;
             self.index_need(n, false);
         }
-        if let Some(f) = self.needs[s].feats.as_ref() {
+        if let Some(f) = self.needs[s].feats.as_ref().filter(|f| f.in_corpus) {
             self.text.remove(&f.doc);
         }
         self.needs[s].active = false;

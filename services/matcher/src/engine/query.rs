@@ -165,9 +165,11 @@ impl Engine {
         self.suggestions_for_offer_where(offer, k, |_| true)
     }
 
-    /// The offer's best needs that pass `keep_need`, best first: at most `min(k, top_k)`,
-    /// drawn from the whole kept list (`keep` entries), so needs the caller may not see do not
-    /// shorten the list as long as the slack lasts. Ranks count only the needs kept.
+    /// The offer's best needs that pass `keep_need`, best first: exactly the first
+    /// `min(k, top_k)` of them, ranked among themselves, as if the others did not exist. They
+    /// are drawn from the kept list (`keep` entries) while it holds enough of them; when needs
+    /// the caller may not see take so many places that it does not, the offer's candidates are
+    /// scanned instead, so hidden needs never shorten the list either.
     pub fn suggestions_for_offer_where(
         &self,
         offer: OfferId,
@@ -175,12 +177,31 @@ impl Engine {
         mut keep_need: impl FnMut(NeedId) -> bool,
     ) -> Result<Vec<Suggestion>, EngineError> {
         let o = self.offer_of(offer)?;
+        let k = k.min(self.cfg.top_k);
         let list = &self.offer_lists[o as usize];
-        Ok(list
+        let mut kept: Vec<Entry> = list
             .entries
             .iter()
             .filter(|e| keep_need(self.needs[e.slot as usize].id))
-            .take(k.min(self.cfg.top_k))
+            .take(k)
+            .copied()
+            .collect();
+        if kept.len() < k && !list.complete {
+            kept = self
+                .offer_candidates(o)
+                .into_iter()
+                .filter(|&n| {
+                    self.needs[n as usize].active
+                        && !self.dismissed.contains(&pair_key(n, o))
+                        && keep_need(self.needs[n as usize].id)
+                })
+                .filter_map(|n| self.pair_score(n, o).map(|score| Entry { score, slot: n }))
+                .collect();
+            crate::toplist::sort(&mut kept, &self.need_ids);
+            kept.truncate(k);
+        }
+        Ok(kept
+            .iter()
             .enumerate()
             .map(|(rank, e)| self.suggestion(e.slot, o, rank))
             .collect())
@@ -459,16 +480,18 @@ impl Engine {
     /// that maximises the total score with each offer within its remaining capacity and each
     /// need within the partners it wants.
     pub fn plan(&self) -> Plan {
-        self.plan_with(|_, _| false, |_| 0)
+        self.plan_with(|_, _| false, |_| 0, |_| 0)
     }
 
     /// [`Engine::plan`] around partnerships already under way: pairs for which `decided` holds
-    /// are left out (their capacity is in the offer's load already), and each need wants
-    /// `taken(need)` fewer partners than it asked for.
+    /// are left out (their capacity is in the offer's load already), each need wants
+    /// `taken(need)` fewer partners than it asked for, and each offer has `hidden(offer)` fewer
+    /// places than its remaining capacity (partnerships the load it scores with leaves out).
     pub fn plan_with(
         &self,
         decided: impl Fn(NeedId, OfferId) -> bool,
         taken: impl Fn(NeedId) -> u32,
+        hidden: impl Fn(OfferId) -> u32,
     ) -> Plan {
         let mut pairs = self.pair_slots();
         pairs.retain(|&(n, o, _)| !decided(self.needs[n as usize].id, self.offers[o as usize].id));
@@ -490,7 +513,8 @@ impl Engine {
             if *oi == u32::MAX {
                 *oi = offer_slots.len() as u32;
                 offer_slots.push(o);
-                capacity.push(self.offer_hot[o as usize].remaining);
+                let remaining = self.offer_hot[o as usize].remaining;
+                capacity.push(remaining.saturating_sub(hidden(self.offers[o as usize].id)));
             }
             edges.push(PlanEdge {
                 need: *ni,

@@ -26,7 +26,7 @@ impl View for Decisions {
         let decided = decode(event)?;
         self.knowledge
             .write()
-            .apply_match(&decided, event.position)
+            .apply_match(&decided)
             .map_err(|message| ApplyError::new(event, message))
     }
 }

@@ -6,6 +6,12 @@
 //!   recomputes only what it touches), each dismissal a `set_dismissed`, and the count of
 //!   introduced and agreed matches per offer its `set_offer_load`.
 //!
+//! **Nothing anyone else can see moves because of a restricted need.** The load the engine
+//! scores with (an offer's remaining capacity, shown in every suggestion's reasons) counts only
+//! partnerships on needs that are not restricted; partnerships on restricted needs are counted
+//! apart ([`Knowledge::hidden_load`]) for the coordinators' plan. When a need's visibility
+//! changes, the loads of the offers it is matched with are counted again.
+//!
 //! All of it is rebuilt at every start (the store replayed, both feeds followed from position
 //! 0). The engine is built in one go with [`Engine::builder`] once both feeds have caught up
 //! ([`Knowledge::build_engine`]); until then the suggestion endpoints answer 503.
@@ -20,12 +26,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use capmatch_domain::actor::{Actor, OrgId};
+use capmatch_domain::codes::Visibility;
 use capmatch_domain::ids::{MatchId, NeedId, OfferId};
 use capmatch_domain::need::{self, NeedEvent, NeedState, NeedStatus};
 use capmatch_domain::offer::{self, OfferEvent, OfferState, OfferStatus};
 use capmatch_domain::partnership::{self, CloseReason, MatchEvent, MatchState, MatchStatus};
-use capmatch_domain::visibility::need_visible_to;
+use capmatch_domain::visibility::{match_visible_to, need_visible_to};
 use capmatch_http::ApiError;
+use capmatch_service::ListKey;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
@@ -65,8 +73,19 @@ pub struct OfferEntry {
 #[derive(Debug, Clone)]
 pub struct MatchEntry {
     pub state: MatchState,
-    /// Global position of the match's first decision: its place in the queue's order.
-    pub first_position: u64,
+    /// Its place in the queue's order: the time of its first decision, then the match.
+    pub key: ListKey,
+}
+
+/// The namespace of the per-match digest that breaks ties in the queue's order.
+const QUEUE_ORDER: Uuid = Uuid::from_u128(0x7175_6575_655f_6f72_6465_725f_6b65_7973);
+
+/// Where a match first decided at `at` stands in the queue.
+fn queue_key(id: MatchId, at: DateTime<Utc>) -> ListKey {
+    let mut pair = [0u8; 32];
+    pair[..16].copy_from_slice(id.need.as_uuid().as_bytes());
+    pair[16..].copy_from_slice(id.offer.as_uuid().as_bytes());
+    ListKey::created(at, Uuid::new_v5(&QUEUE_ORDER, &pair))
 }
 
 /// What the matcher knows. Keep guards short, never across an `.await`.
@@ -78,10 +97,14 @@ pub struct Knowledge {
     matches: HashMap<MatchId, MatchEntry>,
     by_need: HashMap<NeedId, BTreeSet<MatchId>>,
     by_offer: HashMap<OfferId, BTreeSet<MatchId>>,
-    /// Decided matches by the position of their first decision.
-    order: BTreeMap<u64, MatchId>,
-    /// Introduced and agreed matches per offer, as last told to the engine.
+    /// Decided matches in the queue's order.
+    order: BTreeMap<ListKey, MatchId>,
+    /// Introduced and agreed matches per offer on needs that are not restricted, as last told
+    /// to the engine.
     loads: HashMap<OfferId, u32>,
+    /// Introduced and agreed matches per offer on restricted needs (or needs not known yet):
+    /// never shown, never scored with; the plan counts them.
+    hidden_loads: HashMap<OfferId, u32>,
     /// `None` until both feeds have caught up once.
     engine: Option<Engine>,
     closer: UnboundedSender<CloseJob>,
@@ -99,6 +122,7 @@ impl Knowledge {
             by_offer: HashMap::new(),
             order: BTreeMap::new(),
             loads: HashMap::new(),
+            hidden_loads: HashMap::new(),
             engine: None,
             closer,
         }
@@ -127,10 +151,21 @@ impl Knowledge {
                 at: event.at(),
             })
         });
+        let counted_before = previous.map(|e| counted(&e.state));
+        let counted_now = counted(&state);
         if let Some(engine) = self.engine.as_mut() {
             engine.upsert_need(state.clone());
         }
         self.needs.insert(id, NeedEntry { state, closing });
+        if counted_before != Some(counted_now) {
+            let offers: BTreeSet<OfferId> = self
+                .matches_of_need(id)
+                .map(|m| m.state.pair.offer_id)
+                .collect();
+            for offer in offers {
+                self.refresh_load(offer);
+            }
+        }
         if earlier.is_none()
             && let Some(closing) = closing
         {
@@ -168,11 +203,12 @@ impl Knowledge {
         Ok(())
     }
 
-    /// Applies a decision from the matcher's own store, at global `position`.
-    pub fn apply_match(&mut self, event: &MatchEvent, position: u64) -> Result<(), String> {
-        let id = event.decided().match_id;
+    /// Applies a decision from the matcher's own store.
+    pub fn apply_match(&mut self, event: &MatchEvent) -> Result<(), String> {
+        let decided = event.decided();
+        let id = decided.match_id;
         let previous = self.matches.get(&id);
-        let first_position = previous.map_or(position, |e| e.first_position);
+        let key = previous.map_or_else(|| queue_key(id, decided.at), |e| e.key);
         let was = previous.map(|e| e.state.status);
         let Some(state) = partnership::evolve(previous.map(|e| e.state.clone()), event) else {
             return Err(format!("a decision on match {id} left no match"));
@@ -181,14 +217,8 @@ impl Knowledge {
         let status = state.status;
         self.by_need.entry(need).or_default().insert(id);
         self.by_offer.entry(offer).or_default().insert(id);
-        self.order.insert(first_position, id);
-        self.matches.insert(
-            id,
-            MatchEntry {
-                state,
-                first_position,
-            },
-        );
+        self.order.insert(key, id);
+        self.matches.insert(id, MatchEntry { state, key });
         if status == MatchStatus::Dismissed
             && was != Some(MatchStatus::Dismissed)
             && let Some(engine) = self.engine.as_mut()
@@ -209,14 +239,29 @@ impl Knowledge {
         Ok(())
     }
 
+    /// Counts the offer's partnerships again: those on needs that are not restricted into the
+    /// load the engine scores with, the others into the hidden load.
     fn refresh_load(&mut self, offer: OfferId) {
-        let load = self.by_offer.get(&offer).map_or(0, |ids| {
-            ids.iter()
-                .filter_map(|id| self.matches.get(id))
-                .filter(|m| m.state.status.uses_capacity())
-                .count()
-        });
-        let load = u32::try_from(load).unwrap_or(u32::MAX);
+        let (mut load, mut hidden) = (0u32, 0u32);
+        for m in self
+            .by_offer
+            .get(&offer)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.matches.get(id))
+            .filter(|m| m.state.status.uses_capacity())
+        {
+            let shown = self
+                .needs
+                .get(&m.state.pair.need_id)
+                .is_some_and(|n| counted(&n.state));
+            if shown {
+                load = load.saturating_add(1);
+            } else {
+                hidden = hidden.saturating_add(1);
+            }
+        }
+        self.hidden_loads.insert(offer, hidden);
         if self.loads.get(&offer).copied().unwrap_or(0) == load {
             return;
         }
@@ -224,6 +269,12 @@ impl Knowledge {
         if let Some(engine) = self.engine.as_mut() {
             engine.set_offer_load(offer, load);
         }
+    }
+
+    /// The offer's introduced and agreed partnerships on restricted needs: capacity the
+    /// suggestions never show as taken, which the coordinators' plan must not hand out again.
+    pub fn hidden_load(&self, offer: OfferId) -> u32 {
+        self.hidden_loads.get(&offer).copied().unwrap_or(0)
     }
 
     fn open_matches(&self, ids: Option<&BTreeSet<MatchId>>) -> Vec<MatchId> {
@@ -311,7 +362,7 @@ impl Knowledge {
         self.matches.get(&id)
     }
 
-    /// Every decided match, in the order of its first decision, with that position.
+    /// Every decided match, in the order of its first decision.
     pub fn decided_in_order(&self) -> impl Iterator<Item = &MatchEntry> {
         self.order.values().filter_map(|id| self.matches.get(id))
     }
@@ -332,19 +383,41 @@ impl Knowledge {
             .filter_map(|id| self.matches.get(id))
     }
 
-    /// The organisations a coordinator has introduced to `need` (through any of its matches):
-    /// the providers that may see it when it is restricted (DESIGN §7).
-    pub fn introduced_orgs(&self, need: NeedId) -> BTreeSet<&OrgId> {
+    /// The organisations `need` is shared with now: those with a partnership on it that is
+    /// introduced or agreed (`MatchStatus::shares_need`).
+    pub fn shared_orgs(&self, need: NeedId) -> BTreeSet<&OrgId> {
         self.matches_of_need(need)
-            .filter(|m| m.state.introduced_at.is_some())
+            .filter(|m| m.state.status.shares_need())
             .map(|m| &m.state.pair.provider_org)
             .collect()
     }
 
-    /// Whether `actor` (`None`: anonymous) may see `need`.
+    /// Whether `actor` (`None`: anonymous) may see `need` (`capmatch_domain::visibility`).
     pub fn is_visible(&self, need: &NeedState, actor: Option<&Actor>) -> bool {
-        need_visible_to(need, actor, self.introduced_orgs(need.id))
+        need_visible_to(need, actor, self.shared_orgs(need.id))
     }
+
+    /// The need, the offer and the decided match of `id`, if `actor` may see that match
+    /// (`capmatch_domain::visibility::match_visible_to`); `None` looks the same as no such
+    /// match.
+    pub fn visible_match(
+        &self,
+        id: MatchId,
+        actor: &Actor,
+    ) -> Option<(&NeedEntry, &OfferEntry, Option<&MatchEntry>)> {
+        let need = self.needs.get(&id.need)?;
+        let offer = self.offers.get(&id.offer)?;
+        let decided = self.matches.get(&id);
+        let provider = &offer.state.provider.org;
+        match_visible_to(&need.state, provider, decided.map(|m| &m.state), actor)
+            .then_some((need, offer, decided))
+    }
+}
+
+/// Whether a need takes part in what callers other than its owner and coordinators can see:
+/// public and registered needs do, restricted ones do not.
+pub fn counted(need: &NeedState) -> bool {
+    need.details.visibility != Visibility::Restricted
 }
 
 /// [`Knowledge`] shared between the feed followers, the store's projection and the handlers.
@@ -442,14 +515,13 @@ mod tests {
         offers: Vec<OfferState>,
         /// Every event so far, to replay into a knowledge built from zero.
         log: Vec<Event>,
-        position: u64,
     }
 
     #[derive(Debug, Clone)]
     enum Event {
         Need(NeedEvent),
         Offer(OfferEvent),
-        Match(MatchEvent, u64),
+        Match(MatchEvent),
     }
 
     fn by(role: Role) -> Actor {
@@ -614,10 +686,7 @@ mod tests {
                     decided
                         .unwrap_or_default()
                         .into_iter()
-                        .map(|e| {
-                            self.position += 1;
-                            Event::Match(e, self.position)
-                        })
+                        .map(Event::Match)
                         .collect()
                 }
             }
@@ -655,7 +724,7 @@ mod tests {
         let applied = match event {
             Event::Need(e) => k.apply_need(e, Uuid::nil()),
             Event::Offer(e) => k.apply_offer(e, Uuid::nil()),
-            Event::Match(e, position) => k.apply_match(e, *position),
+            Event::Match(e) => k.apply_match(e),
         };
         assert_eq!(applied, Ok(()));
     }
@@ -715,7 +784,6 @@ mod tests {
                 needs: Vec::new(),
                 offers: Vec::new(),
                 log: Vec::new(),
-                position: 0,
             };
             let mut running = knowledge(&config);
             running.build_engine().expect("a valid config");

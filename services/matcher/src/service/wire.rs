@@ -149,7 +149,10 @@ pub struct QueuePage {
 pub struct MatchDetail {
     #[serde(flatten)]
     pub view: MatchView,
-    pub need_title: String,
+    /// The need's title; absent when the caller may not see the need itself (the provider of
+    /// a completed partnership on a restricted need keeps the match's record, not the need).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need_title: Option<String>,
     pub offer_title: String,
     pub score: Option<f32>,
     /// Every decision, oldest first: who (`actor`, `actor_role`), when (`recorded_at`), and

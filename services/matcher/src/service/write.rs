@@ -2,6 +2,9 @@
 //! [`capmatch_service::Writer::act`], so `Idempotency-Key`, `If-Match`, read-your-writes and
 //! the error mapping behave exactly as in the needs and offers services:
 //!
+//! 0. the caller must be allowed to ask for the decision at all
+//!    (`partnership::authorize`, 403), before anything below (the handler has already
+//!    answered 404 for a match the caller may not see);
 //! 1. a request whose first event id is stored already (a retry under the same
 //!    `Idempotency-Key` and body) is answered from the log and runs nothing;
 //! 2. the same key with another body on the same match is 422 `idempotency_key_reused`;
@@ -58,6 +61,8 @@ impl DecisionWriter<'_> {
         if_match: Option<u64>,
         check: impl FnOnce(&[MatchEvent]) -> Result<(), ApiError>,
     ) -> Result<Outcome<MatchState>, ApiError> {
+        partnership::authorize(current.as_ref(), pair, &command, request.actor)
+            .map_err(domain_error)?;
         let stream = stream_name(pair.match_id());
         if let Some(outcome) = self.replay(request, &stream).await? {
             return Ok(outcome);

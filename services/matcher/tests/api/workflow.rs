@@ -156,16 +156,23 @@ async fn each_decision_is_refused_to_a_role_that_may_not_take_it() {
     stack.decided(&coordinator, &id, "shortlist", None).await;
     stack.decided(&coordinator, &id, "introduce", None).await;
     assert_eq!(stack.get_match(Some(&org_a), &id).await.status, 200);
-    // Only the parties accept or decline; a coordinator, another state, another provider may not.
-    for token in [coordinator.clone(), state("GH"), provider("org-b")] {
+    // Only the parties accept or decline: a coordinator, who sees the match, may not (403);
+    // another state or provider does not see it, and is told what a read tells it (404).
+    for (token, status, code) in [
+        (coordinator.clone(), 403, "forbidden"),
+        (state("GH"), 404, "not_found"),
+        (provider("org-b"), 404, "not_found"),
+    ] {
+        let read = stack.get_match(Some(&token), &id).await.status;
+        assert_eq!(read, if status == 403 { 200 } else { 404 });
         stack
             .decide(Some(&token), &id, "accept", None)
             .await
-            .assert_problem(403, "forbidden");
+            .assert_problem(status, code);
         stack
             .decide(Some(&token), &id, "decline", Some(&reason("Not ours")))
             .await
-            .assert_problem(403, "forbidden");
+            .assert_problem(status, code);
     }
     // A party may not shortlist, introduce or complete.
     for token in [&sn, &org_a] {

@@ -248,7 +248,7 @@ pub async fn list_needs(
         let matches = view
             .in_order()
             .filter(|e| filters.admit(&e.state) && state.is_visible(&e.state, actor))
-            .map(|e| (e.created_at_position, e.state.clone()));
+            .map(|e| (e.key, e.state.clone()));
         paginate(matches, page)
     };
     Ok(HttpResponse::Ok().json(NeedPage {
@@ -437,9 +437,10 @@ pub async fn need_history(
         ));
     }
     let events = read_stream(&state.store, &stream_name(need.id), u64::MAX).await?;
+    let coordinator = actor.role.is_coordinator();
     let items = events
         .iter()
-        .map(HistoryEntry::from_stored)
+        .map(|e| HistoryEntry::from_stored(e, coordinator))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(NeedHistory {
         need_id: need.id,

@@ -301,17 +301,32 @@ pub fn spawn_fake_matcher(events: Vec<Value>) -> FakeMatcher {
 
 /// A `match.introduced` event at `position` in the feed's JSON shape.
 pub fn introduced_event(position: u64, need_id: &str, provider_org: &str) -> Value {
+    decision_event(position, "match.introduced", need_id, OFFER, provider_org)
+}
+
+/// The offer of the fake matcher's decisions.
+pub const OFFER: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+/// A decision of the matcher's feed (`match.introduced`, `match.declined`, …) on the match of
+/// `need_id` and `offer_id`, whose provider is `provider_org`.
+pub fn decision_event(
+    position: u64,
+    event_type: &str,
+    need_id: &str,
+    offer_id: &str,
+    provider_org: &str,
+) -> Value {
     json!({
         "position": position,
-        "stream": format!("match-{position}"),
-        "stream_version": 3,
+        "stream": format!("match-{need_id}~{offer_id}"),
+        "stream_version": position,
         "id": uuid::Uuid::new_v4(),
-        "event_type": "match.introduced",
+        "event_type": event_type,
         "schema_version": 1,
         "payload": {
-            "match_id": uuid::Uuid::new_v4(),
+            "match_id": format!("{need_id}~{offer_id}"),
             "need_id": need_id,
-            "offer_id": uuid::Uuid::new_v4(),
+            "offer_id": offer_id,
             "need_country": "SN",
             "provider_org": provider_org,
             "by": {"subject": "coordinator:1", "role": "coordinator"},

@@ -1,9 +1,9 @@
-//! DESIGN §7: a restricted need exists only for its state, coordinators and introduced
-//! providers; a registered need only for authenticated callers.
+//! A restricted need exists only for its state, coordinators and the providers it is shared
+//! with (introduced or agreed partnerships); a registered need only for authenticated callers.
 
 use crate::helpers::{
-    coordinator, introduced_event, need_body, provider, spawn_app, spawn_fake_matcher, spawn_on,
-    state, unused_address,
+    OFFER, coordinator, decision_event, introduced_event, need_body, provider, spawn_app,
+    spawn_fake_matcher, spawn_on, state, unused_address,
 };
 
 #[actix_web::test]
@@ -102,6 +102,57 @@ async fn a_provider_introduced_by_the_matcher_sees_the_restricted_need() {
     app.get_need(Some(&provider("org-b")), &restricted)
         .await
         .assert_problem(404, "not_found");
+    matcher.stop().await;
+}
+
+#[actix_web::test]
+async fn a_provider_no_longer_sees_a_restricted_need_once_the_partnership_ends() {
+    let app = spawn_app().await;
+    let sn = state("SN");
+    let mut needs = Vec::new();
+    for title in [
+        "Declined plan",
+        "Closed plan",
+        "Completed plan",
+        "Agreed plan",
+    ] {
+        needs.push(app.create_need(&sn, &need_body(title, "restricted")).await);
+    }
+    let data_dir = app.stop().await;
+    // One partnership per need, with org-a, each introduced and then taken to its end.
+    let mut feed = Vec::new();
+    let ends = [
+        vec!["match.declined"],
+        vec!["match.closed"],
+        vec!["match.accepted", "match.agreed", "match.completed"],
+        vec!["match.accepted", "match.agreed"],
+    ];
+    for (need, end) in needs.iter().zip(&ends) {
+        for event_type in std::iter::once(&"match.shortlisted")
+            .chain(std::iter::once(&"match.introduced"))
+            .chain(end.iter())
+        {
+            let position = feed.len() as u64 + 1;
+            feed.push(decision_event(position, event_type, need, OFFER, "org-a"));
+        }
+    }
+    let last = feed.len();
+    let matcher = spawn_fake_matcher(feed);
+    let app = spawn_on(data_dir, Some(matcher.url.clone())).await;
+    app.wait_for_readiness("the matcher feed", |body| {
+        body["checks"]["matcher_feed"]["detail"]["checkpoint"] == last
+    })
+    .await;
+
+    let org_a = provider("org-a");
+    for (need, visible) in needs.iter().zip([false, false, false, true]) {
+        let read = app.get_need(Some(&org_a), need).await;
+        assert_eq!(read.status, if visible { 200 } else { 404 }, "{read:?}");
+    }
+    let list = app.list(Some(&org_a), "").await;
+    assert_eq!(list.item_ids(), vec![needs[3].clone()]);
+    assert_eq!(list.body["total"], 1);
+    assert_eq!(app.list(Some(&org_a), "q=plan").await.body["total"], 1);
     matcher.stop().await;
 }
 

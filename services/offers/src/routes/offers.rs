@@ -248,7 +248,7 @@ pub async fn list_offers(
         let matches = view
             .in_order()
             .filter(|e| filters.admit(&e.state))
-            .map(|e| (e.created_at_position, e.state.clone()));
+            .map(|e| (e.key, e.state.clone()));
         paginate(matches, page)
     };
     Ok(HttpResponse::Ok().json(OfferPage {
@@ -482,9 +482,10 @@ pub async fn offer_history(
         ));
     }
     let events = read_stream(&state.store, &stream_name(offer.id), u64::MAX).await?;
+    let coordinator = actor.role.is_coordinator();
     let items = events
         .iter()
-        .map(HistoryEntry::from_stored)
+        .map(|e| HistoryEntry::from_stored(e, coordinator))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(OfferHistory {
         offer_id: offer.id,

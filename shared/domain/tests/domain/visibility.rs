@@ -1,4 +1,4 @@
-//! DESIGN §7: who sees a need.
+//! Who sees a need, and who sees a match (`capmatch_domain::visibility`).
 
 use capmatch_domain::actor::OrgId;
 use capmatch_domain::need::{NeedDraft, NeedState};
@@ -60,4 +60,170 @@ fn a_provider_sees_a_restricted_need_once_introduced_to_it() {
         Some(&provider("third-org")),
         &introduced
     ));
+}
+
+mod matches {
+    use capmatch_domain::actor::Actor;
+    use capmatch_domain::ids::OfferId;
+    use capmatch_domain::need::NeedState;
+    use capmatch_domain::partnership::{self, MatchCommand, MatchState, Pair};
+    use capmatch_domain::visibility::match_visible_to;
+
+    use super::need;
+    use crate::helpers::*;
+
+    fn pair(need: &NeedState) -> Pair {
+        Pair {
+            need_id: need.id,
+            offer_id: OfferId::from(uuid::Uuid::from_u128(7)),
+            need_country: need.country,
+            provider_org: "acme".parse().unwrap(),
+        }
+    }
+
+    /// The match of `need` and acme's offer after `steps`, each by its actor.
+    fn after(need: &NeedState, steps: &[(MatchCommand, Actor)]) -> Option<MatchState> {
+        let pair = pair(need);
+        let mut state = None;
+        for (command, actor) in steps {
+            for event in
+                partnership::decide(state.as_ref(), &pair, command.clone(), actor, now()).unwrap()
+            {
+                state = partnership::evolve(state, &event);
+            }
+        }
+        state
+    }
+
+    fn introduced() -> Vec<(MatchCommand, Actor)> {
+        vec![
+            (MatchCommand::Shortlist { note: None }, coordinator()),
+            (MatchCommand::Introduce { note: None }, coordinator()),
+        ]
+    }
+
+    fn then(
+        mut steps: Vec<(MatchCommand, Actor)>,
+        more: &[(MatchCommand, Actor)],
+    ) -> Vec<(MatchCommand, Actor)> {
+        steps.extend_from_slice(more);
+        steps
+    }
+
+    fn agreed() -> Vec<(MatchCommand, Actor)> {
+        then(
+            introduced(),
+            &[
+                (MatchCommand::Accept, state("GM")),
+                (MatchCommand::Accept, provider("acme")),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_provider_sees_a_match_of_a_restricted_need_only_while_it_shares_the_need_or_once_completed()
+     {
+        let need = need("restricted");
+        let acme = provider("acme");
+        let declined = then(
+            introduced(),
+            &[(
+                MatchCommand::Decline {
+                    reason: Some("no".into()),
+                },
+                acme.clone(),
+            )],
+        );
+        let completed = then(
+            agreed(),
+            &[(
+                MatchCommand::Complete {
+                    outcome: Some("done".into()),
+                },
+                coordinator(),
+            )],
+        );
+        let dismissed = vec![(
+            MatchCommand::Dismiss {
+                reason: Some("no".into()),
+            },
+            coordinator(),
+        )];
+        let closed = then(
+            introduced(),
+            &[(
+                MatchCommand::Close {
+                    reason: partnership::CloseReason::NeedWithdrawn,
+                },
+                coordinator(),
+            )],
+        );
+        let cases = [
+            ("suggested", vec![], false),
+            ("shortlisted", introduced()[..1].to_vec(), false),
+            ("introduced", introduced(), true),
+            ("agreed", agreed(), true),
+            ("declined", declined, false),
+            ("dismissed", dismissed, false),
+            ("closed", closed, false),
+            ("completed", completed, true),
+        ];
+        for (status, steps, visible) in cases {
+            let m = after(&need, &steps);
+            assert_eq!(
+                match_visible_to(&need, &"acme".parse().unwrap(), m.as_ref(), &acme),
+                visible,
+                "{status}"
+            );
+            // Its owner and coordinators always see it; other providers and states never.
+            assert!(match_visible_to(
+                &need,
+                &"acme".parse().unwrap(),
+                m.as_ref(),
+                &state("GM")
+            ));
+            assert!(match_visible_to(
+                &need,
+                &"acme".parse().unwrap(),
+                m.as_ref(),
+                &coordinator()
+            ));
+            for outsider in [provider("other"), state("FR"), admin(), service()] {
+                assert!(
+                    !match_visible_to(&need, &"acme".parse().unwrap(), m.as_ref(), &outsider),
+                    "{status} {outsider:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_provider_keeps_the_match_of_a_public_need_once_introduced_whatever_follows() {
+        let need = need("public");
+        let acme = provider("acme");
+        let declined = then(
+            introduced(),
+            &[(
+                MatchCommand::Decline {
+                    reason: Some("no".into()),
+                },
+                acme.clone(),
+            )],
+        );
+        assert!(!match_visible_to(
+            &need,
+            &"acme".parse().unwrap(),
+            None,
+            &acme
+        ));
+        for steps in [introduced(), agreed(), declined] {
+            let m = after(&need, &steps);
+            assert!(match_visible_to(
+                &need,
+                &"acme".parse().unwrap(),
+                m.as_ref(),
+                &acme
+            ));
+        }
+    }
 }

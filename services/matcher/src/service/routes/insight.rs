@@ -6,9 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use actix_web::{HttpResponse, get, web};
 use capmatch_auth::Authenticated;
-use capmatch_domain::codes::{CountryCode, Geo, RegionCode, Visibility};
+use capmatch_domain::codes::{CountryCode, Geo, RegionCode};
 use capmatch_domain::ids::{MatchId, NeedId, OfferId};
-use capmatch_domain::need::NeedState;
 use capmatch_domain::partnership::MatchStatus;
 use capmatch_http::ApiError;
 use capmatch_service::openapi::problems;
@@ -16,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::explain::Explanation;
 use crate::service::error::engine_error;
-use crate::service::knowledge::Knowledge;
+use crate::service::knowledge::{Knowledge, counted};
 use crate::service::state::AppState;
 use crate::service::wire::{
     MatchCounts, NeedCounts, OfferCounts, PlanView, PlannedMatch, PublicStats, WhyQuery, WhyView,
@@ -92,7 +91,8 @@ fn need_side_only(explanation: &mut Explanation) {
     }
 }
 
-/// The capacity-aware plan over the current suggestions. Coordinators only.
+/// The capacity-aware plan over the current suggestions. Coordinators only: it counts every
+/// partnership under way against its offer's capacity, those on restricted needs included.
 #[utoipa::path(
     tag = "matches",
     responses(
@@ -127,9 +127,11 @@ pub async fn plan(
                 )
             })
     };
-    let plan = knowledge
-        .engine()?
-        .plan_with(decided, |need| taken.get(&need).copied().unwrap_or(0));
+    let plan = knowledge.engine()?.plan_with(
+        decided,
+        |need| taken.get(&need).copied().unwrap_or(0),
+        |offer| knowledge.hidden_load(offer),
+    );
     let assignments = plan
         .assignments
         .iter()
@@ -168,14 +170,6 @@ pub async fn stats(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     // Figures from feeds still catching up would be wrong, not just late.
     knowledge.engine()?;
     Ok(HttpResponse::Ok().json(public_stats(&knowledge)))
-}
-
-/// Whether a need enters the public statistics.
-fn counted(need: &NeedState) -> bool {
-    match need.details.visibility {
-        Visibility::Public | Visibility::Registered => true,
-        Visibility::Restricted => false,
-    }
 }
 
 /// The statistics from what the matcher knows.

@@ -4,11 +4,14 @@
 //!
 //! Handlers parse, authorise and format; every rule of the workflow lives in
 //! `capmatch_domain::partnership::decide` (403, 409, 422) and the write path in
-//! [`crate::service::write`]. On top of the domain: a command on a need or offer the matcher does
-//! not know, or a need the caller may not see, is 404; a provider learns of a match only once
-//! it is introduced (404 before); shortlisting or introducing a pair that breaks a hard rule
-//! is 409 `invalid_transition` naming the rule. Until the index is built (both feeds caught up
-//! once) every endpoint here answers 503.
+//! [`crate::service::write`]. Who may see a match is `capmatch_domain::visibility`'s
+//! `match_visible_to`, asked the same way by reads and decisions: a match the caller may not
+//! see is 404 for both, before anything about the request (`If-Match`, `Idempotency-Key`, the
+//! body) is looked at, so a decision tells an outsider exactly what a read does. A provider
+//! learns of a match only once it is introduced, and of a match on a restricted need only while
+//! the need is shared with it (or, completed, its own record). Shortlisting or introducing a
+//! pair that breaks a hard rule is 409 `invalid_transition` naming the rule. Until the index is
+//! built (both feeds caught up once) every endpoint here answers 503.
 
 use actix_web::{HttpResponse, get, post, web};
 use capmatch_auth::Authenticated;
@@ -20,7 +23,7 @@ use capmatch_http::{ApiError, etag_header};
 use capmatch_service::filters;
 use capmatch_service::openapi::problems;
 use capmatch_service::{
-    CommandIds, CommandRequest, HistoryEntry, OptionalJson, paginate, read_stream,
+    CommandIds, CommandRequest, HistoryEntry, ListKey, OptionalJson, paginate, read_stream,
 };
 
 use crate::service::aggregate::stream_name;
@@ -110,7 +113,7 @@ pub async fn list_matches(
             let suggested = suggested_state(&need.state, &offer.state);
             let undecided = knowledge.decided(suggested.id).is_none();
             (undecided && filters.admit(&knowledge, &suggested, false))
-                .then(|| (i as u64 + 1, (suggested, Some(pair.score))))
+                .then(|| (ListKey::rank(i as u64 + 1), (suggested, Some(pair.score))))
         });
         paginate(items, request)
     } else {
@@ -118,7 +121,7 @@ pub async fn list_matches(
             let m = &entry.state;
             let stale = state.is_stale(m);
             (filters.status.is_none_or(|s| m.status == s) && filters.admit(&knowledge, m, stale))
-                .then(|| (entry.first_position, (m.clone(), None)))
+                .then(|| (entry.key, (m.clone(), None)))
         });
         paginate(items, request)
     };
@@ -168,8 +171,10 @@ fn current_score(knowledge: &Knowledge, m: &MatchState) -> Option<f32> {
 }
 
 /// One match with its history. For coordinators and the need's state; for the offer's
-/// provider once the match has been introduced (404 before). A pair no one has decided on is
-/// found while it is eligible, as `suggested` with an empty history.
+/// provider once the match has been introduced (404 before), and for a match on a restricted
+/// need only while the need is shared with it, or once completed (then without the need's
+/// title). A pair no one has decided on is found while it is eligible, as `suggested` with an
+/// empty history.
 #[utoipa::path(
     tag = "matches",
     params(("id" = String, Path, description = "The match id: `<need id>~<offer id>`.")),
@@ -191,22 +196,11 @@ pub async fn get_match(
     let (m, need_title, offer_title, score) = {
         let knowledge = state.knowledge.read();
         let engine = knowledge.engine()?;
-        let need = knowledge.need(id.need).ok_or_else(ApiError::not_found)?;
-        let offer = knowledge.offer(id.offer).ok_or_else(ApiError::not_found)?;
-        let decided = knowledge.decided(id).map(|m| m.state.clone());
-        let allowed = match &actor.role {
-            r if r.is_coordinator() => true,
-            r if r.country() == Some(&need.state.country) => true,
-            r if r.org() == Some(&offer.state.provider.org) => {
-                decided.as_ref().is_some_and(|m| m.introduced_at.is_some())
-            }
-            _ => false,
-        };
-        if !allowed {
-            return Err(ApiError::not_found());
-        }
+        let (need, offer, decided) = knowledge
+            .visible_match(id, actor)
+            .ok_or_else(ApiError::not_found)?;
         let m = match decided {
-            Some(m) => m,
+            Some(m) => m.state.clone(),
             None => {
                 let eligible = engine
                     .explain(id.need, id.offer)
@@ -219,17 +213,16 @@ pub async fn get_match(
             }
         };
         let score = current_score(&knowledge, &m);
-        (
-            m,
-            need.state.details.title.clone(),
-            offer.state.details.title.clone(),
-            score,
-        )
+        let need_title = knowledge
+            .is_visible(&need.state, Some(actor))
+            .then(|| need.state.details.title.clone());
+        (m, need_title, offer.state.details.title.clone(), score)
     };
     let events = read_stream(&state.store, &stream_name(id), u64::MAX).await?;
+    let coordinator = actor.role.is_coordinator();
     let history = events
         .iter()
-        .map(HistoryEntry::from_stored)
+        .map(|e| HistoryEntry::from_stored(e, coordinator))
         .collect::<Result<Vec<_>, _>>()?;
     let stale = state.is_stale(&m);
     let version = m.version;
@@ -259,18 +252,11 @@ async fn decide(
         let knowledge = state.knowledge.read();
         // Until both feeds have caught up, an unknown need may just not have arrived yet.
         knowledge.engine()?;
-        let need = knowledge.need(id.need).ok_or_else(ApiError::not_found)?;
-        let offer = knowledge.offer(id.offer).ok_or_else(ApiError::not_found)?;
-        if !knowledge.is_visible(&need.state, Some(actor)) {
-            return Err(ApiError::not_found());
-        }
-        let current = knowledge.decided(id).map(|m| m.state.clone());
-        // The offer's provider learns of a match only when it is introduced.
-        if actor.role.org() == Some(&offer.state.provider.org)
-            && current.as_ref().is_none_or(|m| m.introduced_at.is_none())
-        {
-            return Err(ApiError::not_found());
-        }
+        // Visibility first, as for a read: the same 404 whatever else the request says.
+        let (need, offer, decided) = knowledge
+            .visible_match(id, actor)
+            .ok_or_else(ApiError::not_found)?;
+        let current = decided.map(|m| m.state.clone());
         let pair = match &current {
             Some(m) => m.pair.clone(),
             None => Pair {

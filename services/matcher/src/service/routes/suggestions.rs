@@ -2,9 +2,11 @@
 //! `GET /v1/offers/{id}/matches` (the offer's best needs).
 //!
 //! A need the caller may not see answers 404 exactly like a need that does not exist. An
-//! offer's suggestions hold only needs its provider may see (DESIGN §7): a restricted need
-//! appears there only once a coordinator has introduced it to the provider's organisation;
-//! before that it is not listed, not counted, and leaves no gap in the ranks.
+//! offer's suggestions hold only needs its provider may see: a restricted need appears there
+//! only while it is shared with the provider's organisation (an introduced or agreed
+//! partnership); otherwise it is not listed, not counted, takes no place in the ranks and
+//! pushes no other need off the list. Scores and reasons (an offer's remaining capacity among
+//! them) are computed without restricted needs, so they are the same as if none existed.
 //!
 //! Until the index is built (both feeds caught up once) these answer 503: the matcher cannot
 //! yet tell an unknown need from one it has not heard of.
@@ -14,7 +16,7 @@ use capmatch_auth::Authenticated;
 use capmatch_domain::ids::{MatchId, NeedId, OfferId};
 use capmatch_http::ApiError;
 use capmatch_service::openapi::problems;
-use capmatch_service::paginate;
+use capmatch_service::{ListKey, paginate};
 
 use crate::service::error::engine_error;
 use crate::service::routes::support::page;
@@ -67,7 +69,7 @@ pub async fn need_matches(
         let decided = knowledge.decided(match_id);
         rank += 1;
         Some((
-            u64::from(rank),
+            ListKey::rank(u64::from(rank)),
             SuggestedOffer {
                 match_id,
                 rank,
@@ -140,7 +142,7 @@ pub async fn offer_matches(
         let decided = knowledge.decided(match_id);
         let rank = s.rank;
         Some((
-            u64::from(rank),
+            ListKey::rank(u64::from(rank)),
             SuggestedNeed {
                 match_id,
                 rank,
