@@ -481,7 +481,7 @@ fn is_problem(r: &Reply) -> bool {
 #[actix_web::test]
 async fn every_operation_answers_every_caller_as_the_matrix_says() {
     let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;
@@ -560,7 +560,7 @@ async fn every_operation_answers_every_caller_as_the_matrix_says() {
 
 #[actix_web::test]
 async fn a_restricted_need_never_leaks_to_those_who_may_not_see_it() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;
@@ -723,7 +723,7 @@ async fn a_restricted_need_never_leaks_to_those_who_may_not_see_it() {
 
 #[actix_web::test]
 async fn hostile_input_gets_a_4xx_problem_and_the_service_stays_healthy() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;

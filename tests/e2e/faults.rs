@@ -41,7 +41,7 @@ async fn list_ids(api: &Api, what: &str, token: &str) -> Vec<String> {
 
 #[actix_web::test]
 async fn acknowledged_posts_survive_sigkill_under_load() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let mut d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;
@@ -213,7 +213,7 @@ impl Drop for Immutable {
 
 #[actix_web::test]
 async fn an_unwritable_store_refuses_writes_with_503_while_reads_go_on() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let mut d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;

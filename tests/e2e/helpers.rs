@@ -25,6 +25,16 @@ pub fn capmatch_bin() -> PathBuf {
     bin
 }
 
+/// A temporary data directory only its owner may enter: capmatch refuses one that others can
+/// read (it holds the stores and the development secret).
+pub fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap()
+}
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     free_ports::<1>()[0]

@@ -132,7 +132,7 @@ pub async fn journey(d: &Deployment, api: &Api) -> (String, String, String) {
 
 #[actix_web::test]
 async fn the_whole_journey_survives_a_restart_and_verifies() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let mut d = Deployment::all_in_one(dir.path());
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;

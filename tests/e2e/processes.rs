@@ -11,7 +11,7 @@ use crate::journey::{journey, need_body, state};
 
 #[actix_web::test]
 async fn four_processes_serve_the_journey_and_survive_a_stopped_service() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::helpers::private_tempdir();
     let mut d = Deployment::four_processes(dir.path());
     let api = Api::new(&d.gateway);
     d.wait_ready(&api).await;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use capmatch_auth::{AuthConfig, Secret};
-use capmatch_gateway::{CorsConfig, RateLimitConfig};
+use capmatch_gateway::{CorsConfig, RateLimitConfig, TrustedProxies};
 use capmatch_matcher::MatcherConfig;
 use capmatch_service::ServerConfig;
 use figment::Figment;
@@ -137,6 +137,10 @@ pub struct GatewaySection {
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub cors: CorsConfig,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` name the client (addresses or
+    /// networks); none by default.
+    #[serde(default)]
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for GatewaySection {
@@ -149,6 +153,7 @@ impl Default for GatewaySection {
             shutdown_timeout_seconds: default_shutdown_timeout(),
             rate_limit: RateLimitConfig::default(),
             cors: CorsConfig::default(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

@@ -22,7 +22,11 @@ use cli::{Cli, Command};
 use config::Config;
 
 /// Runs a parsed command line to its exit code.
+///
+/// Every file and directory the process creates is its owner's only (umask 077): the stores
+/// hold confidential needs, the data directory the development secret.
 pub fn run(cli: Cli) -> ExitCode {
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {

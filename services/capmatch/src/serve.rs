@@ -30,17 +30,20 @@ pub struct Security {
 }
 
 /// Development mode (a secret generated in the data directory) unless `[auth]` is configured.
+/// The data directory is created for its owner only, or refused when others may read it.
 pub fn security(config: &Config) -> Result<Security, String> {
     match &config.auth {
         Some(auth) => {
+            capmatch_eventstore::private_directory(&config.data_dir)
+                .map_err(|e| format!("data directory: {e}"))?;
             let token = match (
                 &config.peers.service_token,
                 &config.peers.service_token_file,
             ) {
                 (Some(token), _) => token.clone(),
-                (None, Some(path)) => std::fs::read_to_string(path)
+                (None, Some(path)) => capmatch_auth::read_owner_only(path)
                     .map(|t| capmatch_auth::Secret::new(t.trim().as_bytes()))
-                    .map_err(|e| format!("[peers] service_token_file {}: {e}", path.display()))?,
+                    .map_err(|e| format!("[peers] service_token_file: {e}"))?,
                 (None, None) => {
                     return Err("with [auth] configured, the services need a service token \
                                 for each other's feeds: set [peers] service_token or \
@@ -56,15 +59,7 @@ pub fn security(config: &Config) -> Result<Security, String> {
         }
         None => {
             let path = config.dev_secret_path();
-            for dir in [Some(config.data_dir.as_path()), path.parent()]
-                .into_iter()
-                .flatten()
-            {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            }
-            let secret = DevSecret::load_or_generate(&path)
-                .map_err(|e| format!("development secret {}: {e}", path.display()))?;
+            let secret = development_secret(config)?;
             Ok(Security {
                 auth: AuthConfig::development(
                     &config.development.issuer,
@@ -76,6 +71,20 @@ pub fn security(config: &Config) -> Result<Security, String> {
             })
         }
     }
+}
+
+/// The development secret, read, or made and saved on first use: in the data directory (which
+/// only its owner may enter) unless `development.secret_file` puts it elsewhere.
+pub fn development_secret(config: &Config) -> Result<DevSecret, String> {
+    capmatch_eventstore::private_directory(&config.data_dir)
+        .map_err(|e| format!("data directory: {e}"))?;
+    let path = config.dev_secret_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    DevSecret::load_or_generate(&path)
+        .map_err(|e| format!("development secret {}: {e}", path.display()))
 }
 
 /// Development mode listens on loopback only, unless allowed explicitly.
@@ -164,6 +173,7 @@ fn gateway_config(config: &Config, upstreams: Upstreams) -> GatewayConfig {
         upstream_timeout_ms: g.upstream_timeout_ms,
         rate_limit: g.rate_limit.clone(),
         cors: g.cors.clone(),
+        trusted_proxies: g.trusted_proxies.clone(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use capmatch_auth::{DevSecret, TokenSigner};
+use capmatch_auth::TokenSigner;
 use capmatch_domain::actor::{Actor, Role};
 
 use crate::cli::{RoleArg, Token};
@@ -23,13 +23,7 @@ pub fn mint(config: &Config, args: &Token) -> Result<String, String> {
     if subject.is_empty() {
         return Err("--sub must not be empty".into());
     }
-    let path = config.dev_secret_path();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let secret =
-        DevSecret::load_or_generate(&path).map_err(|e| format!("development secret: {e}"))?;
+    let secret = crate::serve::development_secret(config)?;
     let signer = TokenSigner::from_dev_secret(
         &secret,
         &config.development.issuer,

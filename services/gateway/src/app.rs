@@ -48,6 +48,7 @@ pub fn build_with_local(
     });
     let verifier = web::Data::new(verifier);
     let limiter = web::Data::new(Limiter::new(&config.rate_limit));
+    let proxies = web::Data::new(config.trusted_proxies.clone());
     let cors = config.cors.clone();
     let body_limit = config.server.body_limit_bytes;
     let timeout = config.upstream_timeout();
@@ -79,6 +80,7 @@ pub fn build_with_local(
             .app_data(upstreams.clone())
             .app_data(verifier.clone())
             .app_data(limiter.clone())
+            .app_data(proxies.clone())
             .app_data(edge.clone())
             .app_data(web::Data::new(client))
             .app_data(web::PayloadConfig::new(body_limit))

@@ -6,6 +6,8 @@ use std::time::Duration;
 use capmatch_service::ServerConfig;
 use serde::Deserialize;
 
+use crate::client::TrustedProxies;
+
 /// Where the gateway listens and what it talks to.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +24,11 @@ pub struct GatewayConfig {
     pub rate_limit: RateLimitConfig,
     #[serde(default)]
     pub cors: CorsConfig,
+    /// Reverse proxies in front of the gateway whose `Forwarded` / `X-Forwarded-For` headers
+    /// name the client (addresses or networks, e.g. `["10.0.0.0/8"]`). Empty by default: the
+    /// headers are then ignored, and every caller is its connection's peer.
+    #[serde(default)]
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// Base URLs of the services (`http://127.0.0.1:8081`, no trailing slash).
@@ -33,8 +40,9 @@ pub struct Upstreams {
     pub matcher: String,
 }
 
-/// Per-caller token bucket: `per_second` sustained, `burst` at once. A caller is its token's
-/// subject, or its client address when anonymous.
+/// Per-caller token bucket: `per_second` sustained, `burst` at once, on every path. A caller is
+/// its token's subject, or its client address when anonymous (a refused token, too, is charged
+/// to its client address).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {

@@ -1,12 +1,16 @@
-//! Per-caller rate limiting: a token bucket per caller, where a caller is its token's subject, or
-//! its client address when anonymous. Over the limit, a 429 problem with `Retry-After`.
+//! Per-caller rate limiting: a token bucket per caller ([`CallerKey`]), with `governor`. Over the
+//! limit, a 429 problem with `Retry-After`.
+//!
+//! Which bucket pays is the edge's to say ([`crate::edge`]): a request whose caller is not yet
+//! established (no token, or a token not checked before, whose signature must be verified)
+//! costs its client address; an authenticated request costs its token's subject. So a flood of
+//! forged tokens drains its sender's bucket and then gets 429 before any signature is checked.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::dev::ServiceRequest;
-use capmatch_auth::Caller;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -15,9 +19,18 @@ use crate::config::RateLimitConfig;
 /// Who is being limited.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CallerKey {
+    /// An authenticated caller: its token's subject.
     Subject(String),
+    /// Whoever sends from this address (the client's, behind trusted proxies).
     Address(IpAddr),
+    /// A connection without a peer address (only in tests).
     Unknown,
+}
+
+impl CallerKey {
+    pub fn address(addr: Option<IpAddr>) -> Self {
+        addr.map_or(CallerKey::Unknown, CallerKey::Address)
+    }
 }
 
 /// The shared limiter; cheap to clone.
@@ -46,13 +59,17 @@ impl Limiter {
         Limiter { inner }
     }
 
-    /// `Err` with the wait when `caller` (making `req`) is over its quota.
-    pub fn check(&self, req: &ServiceRequest, caller: &Caller) -> Result<(), std::time::Duration> {
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Charges one request to `key`: `Err` with the wait when its bucket is empty.
+    pub fn charge(&self, key: &CallerKey) -> Result<(), Duration> {
         let Some(limiter) = &self.inner else {
             return Ok(());
         };
         limiter
-            .check_key(&caller_key(req, caller))
+            .check_key(key)
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
@@ -62,15 +79,5 @@ impl Limiter {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-    }
-}
-
-/// Whose bucket `req` is charged to: its token's subject, else its client address.
-fn caller_key(req: &ServiceRequest, caller: &Caller) -> CallerKey {
-    match caller.actor() {
-        Some(actor) => CallerKey::Subject(actor.subject.clone()),
-        None => req
-            .peer_addr()
-            .map_or(CallerKey::Unknown, |a| CallerKey::Address(a.ip())),
     }
 }

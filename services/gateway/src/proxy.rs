@@ -1,5 +1,5 @@
-//! Forwarding to the owning service. The upstream's answer (status, body and the headers that
-//! belong to the protocol) comes back unchanged; only a down or slow upstream produces an answer
+//! Forwarding to the owning service. The upstream's answer (status, body and every end-to-end
+//! header) comes back unchanged; only a down or slow upstream produces an answer
 //! of the gateway's own (503 or 504 problem).
 //!
 //! An upstream in this process ([`LocalUpstreams`], under `capmatch serve`) is not forwarded to
@@ -17,6 +17,7 @@ use awc::error::SendRequestError;
 use capmatch_http::{AnsweredRoute, ApiError, RequestId};
 use capmatch_service::{Colocated, Mounting};
 
+use crate::client::TrustedProxies;
 use crate::routes::{self, Upstream};
 
 /// Request headers passed to the service; everything else stays at the edge.
@@ -29,15 +30,20 @@ const FORWARDED_REQUEST_HEADERS: [HeaderName; 6] = [
     HeaderName::from_static("idempotency-key"),
 ];
 
-/// Response headers passed back to the caller.
-const FORWARDED_RESPONSE_HEADERS: [HeaderName; 7] = [
-    header::CONTENT_TYPE,
-    header::ETAG,
-    header::LOCATION,
-    header::WWW_AUTHENTICATE,
-    header::RETRY_AFTER,
-    header::ALLOW,
-    header::CACHE_CONTROL,
+/// Response headers that belong to one connection (RFC 9110 §7.6.1) or that the gateway writes
+/// itself: every other header of the service's answer reaches the caller unchanged, exactly as
+/// when the service is mounted in the gateway and answers in its pipeline.
+const HOP_BY_HOP_RESPONSE_HEADERS: [HeaderName; 10] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::CONTENT_LENGTH,
+    header::DATE,
+    capmatch_http::REQUEST_ID_HEADER,
 ];
 
 /// Largest response body taken from a service (lists are paginated; this is a safety bound).
@@ -127,7 +133,7 @@ pub async fn forward(
 }
 
 /// What the service gets besides method, path and body: the forwarded request headers, the
-/// request id and the caller's address.
+/// request id and the client's address.
 fn forwarded_headers(req: &HttpRequest, request_id: &RequestId) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for name in FORWARDED_REQUEST_HEADERS {
@@ -139,19 +145,23 @@ fn forwarded_headers(req: &HttpRequest, request_id: &RequestId) -> HeaderMap {
         capmatch_http::REQUEST_ID_HEADER,
         request_id.header_value().clone(),
     );
-    if let Some(peer) = req.peer_addr()
-        && let Ok(value) = HeaderValue::from_str(&peer.ip().to_string())
+    let client = match req.app_data::<web::Data<TrustedProxies>>() {
+        Some(proxies) => proxies.client_of(req),
+        None => req.peer_addr().map(|a| a.ip()),
+    };
+    if let Some(client) = client
+        && let Ok(value) = HeaderValue::from_str(&client.to_string())
     {
         headers.insert(HeaderName::from_static("x-forwarded-for"), value);
     }
     headers
 }
 
-/// The caller's answer to a service's: its status and the response headers passed back.
+/// The caller's answer to a service's: its status and every end-to-end header.
 fn answer(status: StatusCode, headers: &HeaderMap) -> HttpResponseBuilder {
     let mut answer = HttpResponse::build(status);
-    for name in FORWARDED_RESPONSE_HEADERS {
-        for value in headers.get_all(&name) {
+    for (name, value) in headers {
+        if !HOP_BY_HOP_RESPONSE_HEADERS.contains(name) {
             answer.append_header((name.clone(), value.clone()));
         }
     }

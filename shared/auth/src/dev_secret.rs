@@ -41,18 +41,7 @@ impl DevSecret {
 
     /// Reads a secret saved by [`DevSecret::save`].
     pub fn load(path: &Path) -> Result<Self, DevSecretError> {
-        let io = |source| DevSecretError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let mode = fs::metadata(path).map_err(io)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(DevSecretError::InsecurePermissions {
-                path: path.to_owned(),
-                mode: mode & 0o777,
-            });
-        }
-        let text = fs::read_to_string(path).map_err(io)?;
+        let text = read_owner_only(path)?;
         let bytes = hex::decode(text.trim()).map_err(|_| DevSecretError::NotHex {
             path: path.to_owned(),
         })?;
@@ -101,6 +90,23 @@ impl DevSecret {
             }),
         }
     }
+}
+
+/// Reads a file that holds a secret (a development secret, a service token), refusing one that
+/// group or others may read, as ssh does for private keys.
+pub fn read_owner_only(path: &Path) -> Result<String, DevSecretError> {
+    let io = |source| DevSecretError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mode = fs::metadata(path).map_err(io)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        return Err(DevSecretError::InsecurePermissions {
+            path: path.to_owned(),
+            mode: mode & 0o777,
+        });
+    }
+    fs::read_to_string(path).map_err(io)
 }
 
 impl fmt::Debug for DevSecret {

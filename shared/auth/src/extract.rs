@@ -107,6 +107,20 @@ impl Caller {
         }
     }
 
+    /// Whether `req` carries one bearer token that its verifier has accepted before and still
+    /// remembers, so reading the caller costs a lookup rather than a signature check. False
+    /// without a token, or without a verifier.
+    pub fn has_remembered_token(req: &HttpRequest) -> bool {
+        let mut values = req.headers().get_all(header::AUTHORIZATION);
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return false;
+        };
+        let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
+            return false;
+        };
+        bearer_token(value.as_bytes()).is_some_and(|token| verifier.remembers(token))
+    }
+
     /// Reads the caller from a request: no header → anonymous; a bad header or token → 401;
     /// a header but no verifier in app data → 500 (a wiring bug, logged).
     ///

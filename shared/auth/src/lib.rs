@@ -29,7 +29,7 @@ pub mod verifier;
 
 pub use claims::{Claims, actor_from_claims};
 pub use config::{AuthConfig, AuthConfigError, KeySource, Secret};
-pub use dev_secret::{DevSecret, DevSecretError};
+pub use dev_secret::{DevSecret, DevSecretError, read_owner_only};
 pub use error::AuthError;
 pub use extract::{Authenticated, Caller, RoleKind, ServiceCaller};
 pub use jsonwebtoken;

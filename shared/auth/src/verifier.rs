@@ -172,6 +172,12 @@ impl Verifier {
         &self.rules
     }
 
+    /// Whether `token` was accepted before and is remembered still: verifying it again is a
+    /// lookup, not a signature check.
+    pub fn remembers(&self, token: &str) -> bool {
+        self.remembered.get(token, now()).is_some()
+    }
+
     /// Verifies `token` (without the `Bearer ` prefix) and returns the actor it binds. A token
     /// accepted before is looked up until its `exp` instead of being checked again.
     pub fn verify(&self, token: &str) -> Result<Actor, AuthError> {

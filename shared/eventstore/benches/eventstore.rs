@@ -119,7 +119,7 @@ fn best(rounds: &[Round]) -> Best {
 
 /// Raw sled: `batch` inserts of `value_len` bytes applied as one batch, then one flush.
 fn raw_sled_batches(total: usize, batch: usize, value_len: usize) -> Round {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let db = raw_sled(dir.path());
     let tree = db.open_tree("raw").unwrap();
     let value = vec![7u8; value_len];
@@ -144,7 +144,7 @@ fn store_appends(
     total: usize,
     appenders: usize,
 ) -> (Round, capmatch_eventstore::Stats) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let store = EventStore::open(dir.path(), Options::default()).unwrap();
     let per = total / appenders;
     // Events are built before the clock starts: the figure is the store's, not the JSON macro's.
@@ -282,7 +282,7 @@ fn main() {
     }
 
     // Replay: build a log quickly (relaxed, batched), then read it back as a consumer would.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let store = EventStore::open(
         dir.path(),
         Options {
@@ -316,7 +316,7 @@ fn main() {
     });
     let total = store.head().position;
 
-    let raw_dir = tempfile::tempdir().unwrap();
+    let raw_dir = private_tempdir();
     let db = raw_sled(raw_dir.path());
     let tree = db.open_tree("raw").unwrap();
     let value = vec![7u8; record_len];
@@ -387,4 +387,13 @@ fn main() {
         open_time.as_secs_f64() * 1e3,
         rate(total as usize, open_time)
     );
+}
+
+/// A temporary directory only its owner may enter, as a store's directory must be.
+fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .expect("a temporary directory")
 }

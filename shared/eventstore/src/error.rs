@@ -48,6 +48,14 @@ pub enum Error {
     /// A file-system operation around the store failed (creating the directory, the lock file).
     #[error("event store file operation failed")]
     Io(#[source] std::io::Error),
+    /// The store's directory may be read by other users of the machine: the log holds the text
+    /// of confidential needs, so the store refuses to open there.
+    #[error(
+        "{path:?} may be read by other users (mode {mode:o}), and the event log holds \
+         confidential needs; make it its owner's only with `chmod -R go-rwx {}`",
+        path.display()
+    )]
+    InsecurePermissions { path: PathBuf, mode: u32 },
     /// The store has been closed; no further appends are taken.
     #[error("the event store is closed")]
     Closed,

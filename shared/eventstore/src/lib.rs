@@ -37,6 +37,19 @@ pub use error::{Error, Result};
 pub use event::{
     AppendResult, EventMetadata, ExpectedVersion, Head, NewEvent, Payload, StoredEvent, Text,
 };
-pub use store::{ChainBreak, Durability, EventStore, Options, Stats, VerifyReport, WeakEventStore};
+pub use store::{
+    ChainBreak, Durability, EventStore, Options, Stats, VerifyReport, WeakEventStore,
+    private_directory,
+};
 pub use subscription::Subscription;
 pub use upcast::Upcasters;
+
+/// A temporary directory only its owner may enter, as a store's directory must be.
+#[cfg(test)]
+pub(crate) fn private_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .expect("a temporary directory")
+}

@@ -403,7 +403,7 @@ mod tests {
     }
 
     fn tree() -> (tempfile::TempDir, sled::Tree) {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
         let tree = db.open_tree("events").unwrap();
         (dir, tree)

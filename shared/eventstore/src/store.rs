@@ -1,6 +1,7 @@
 //! [`EventStore`]: the async handle over the sled log.
 
 use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -501,13 +502,54 @@ impl EventStore {
     }
 }
 
+/// Makes sure `path` is a directory only its owner can enter: creates it (and any missing
+/// parent) with mode 0700, or refuses an existing one that group or others may read, enter or
+/// write ([`Error::InsecurePermissions`]).
+pub fn private_directory(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(Error::InsecurePermissions {
+                    path: path.to_path_buf(),
+                    mode,
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(Error::Io),
+        Err(e) => Err(Error::Io(e)),
+    }
+}
+
+/// Gives every file below `dir` mode 0600 and every directory 0700: sled creates its files with
+/// the process's umask, and what it wrote must be its owner's only even when that umask is not.
+fn restrict(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o700))?;
+            restrict(&entry.path())?;
+        } else if kind.is_file() {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
 /// Takes the directory's lock, then opens sled and the events tree.
 fn open_files(path: &Path, cache_capacity_bytes: u64) -> Result<(File, sled::Db, sled::Tree)> {
-    std::fs::create_dir_all(path).map_err(Error::Io)?;
+    private_directory(path)?;
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
         .open(path.join("LOCK"))
         .map_err(Error::Io)?;
     match lock.try_lock() {
@@ -525,6 +567,7 @@ fn open_files(path: &Path, cache_capacity_bytes: u64) -> Result<(File, sled::Db,
         .mode(sled::Mode::HighThroughput);
     let db = open_sled(&config)?;
     let tree = db.open_tree("events")?;
+    restrict(path).map_err(Error::Io)?;
     Ok((lock, db, tree))
 }
 
@@ -734,7 +777,7 @@ mod tests {
 
     #[tokio::test]
     async fn verify_names_the_position_of_an_altered_byte() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             log::tamper::rewrite(tree, 5, |mut record| {
@@ -753,7 +796,7 @@ mod tests {
     #[tokio::test]
     async fn verify_names_a_record_rewritten_with_a_fresh_hash() {
         // Rewriting a record and recomputing its own hash still breaks the link of the next one.
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             let old = log::get(tree, 3).unwrap().unwrap();
@@ -780,7 +823,7 @@ mod tests {
 
     #[tokio::test]
     async fn verify_names_a_removed_record() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             log::tamper::remove(tree, 7);
@@ -794,7 +837,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_record_missing_from_a_long_read_is_named() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         let store = EventStore::open(dir.path(), Options::default()).unwrap();
         for batch in 0..30 {
             let events = (0..100)
@@ -821,7 +864,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_garbled_record_is_named_and_refused_not_a_panic() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             log::tamper::rewrite(tree, 2, |_| b"\x01garbage".to_vec());
@@ -835,7 +878,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_garbled_block_is_named_by_its_first_position_and_refused() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             log::tamper::put_block(tree, 4, b"\x01\0\0\0\x07garbage");
@@ -851,7 +894,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_garbled_payload_is_an_error_on_read_not_a_panic() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         store_with_ten_events(dir.path()).await;
         tamper(dir.path(), |tree| {
             log::tamper::rewrite(tree, 4, |mut record| {
@@ -874,7 +917,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_log_written_in_format_1_reads_verifies_and_grows_in_format_2() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         // A log as an earlier version left it: three format-1 records, chained.
         let mut prev = [0u8; codec::HASH_LEN];
         tamper(dir.path(), |tree| {
@@ -929,7 +972,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_offline_verify_while_the_store_is_open_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::private_tempdir();
         let store = EventStore::open(dir.path(), Options::default()).unwrap();
         assert!(matches!(
             EventStore::verify_dir(dir.path()),

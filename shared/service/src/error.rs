@@ -11,7 +11,7 @@
 //! | `Error::WrongExpectedVersion` | 412 after `If-Match`, else 409 | `precondition_failed` / `conflict` |
 //! | `Error::IdempotencyConflict` | 422 | `idempotency_key_reused` |
 //! | `Error::Storage`, `Io`, `Closed` | 503 | `unavailable` (opaque) |
-//! | `Error::Corrupt`, `Upcast`, `InvalidInput`, `Locked` | 500 | `internal` (opaque) |
+//! | `Error::Corrupt`, `Upcast`, `InvalidInput`, `Locked`, `InsecurePermissions` | 500 | `internal` (opaque) |
 
 use capmatch_domain::error::DomainError;
 use capmatch_eventstore::{Error as StoreError, ExpectedVersion};
@@ -65,7 +65,8 @@ pub fn store_error(err: StoreError, on_conflict: OnVersionConflict) -> ApiError 
         err @ (StoreError::Corrupt { .. }
         | StoreError::Upcast { .. }
         | StoreError::InvalidInput(_)
-        | StoreError::Locked { .. }) => ApiError::internal(err),
+        | StoreError::Locked { .. }
+        | StoreError::InsecurePermissions { .. }) => ApiError::internal(err),
     }
 }
 

@@ -241,7 +241,7 @@ mod tests {
     #[actix_web::test]
     async fn a_projection_replays_the_log_then_follows_it_and_writers_can_wait_for_it() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = EventStore::open(dir.path(), Options::default()).expect("store");
+        let store = EventStore::open(dir.path().join("store"), Options::default()).expect("store");
         append(&store, "ok").await;
         append(&store, "ok").await;
         let projection = Projection::load(&store, Count::default())
@@ -272,7 +272,7 @@ mod tests {
     #[actix_web::test]
     async fn an_event_the_view_refuses_halts_the_projection() {
         let dir = tempfile::tempdir().expect("dir");
-        let store = EventStore::open(dir.path(), Options::default()).expect("store");
+        let store = EventStore::open(dir.path().join("store"), Options::default()).expect("store");
         let projection = Projection::load(&store, Count::default())
             .await
             .expect("load");

@@ -79,7 +79,8 @@ fn every_example_configuration_loads_as_the_binary_loads_it() {
     let k8s = yaml(&deploy().join("kubernetes/config.yaml"));
     let embedded = k8s[0]["data"]["capmatch.toml"].as_str().unwrap();
     let config = Config::from_toml(embedded).unwrap();
-    assert_eq!(config.data_dir, Path::new("/var/lib/capmatch"));
+    // Below the volume's root, which fsGroup opens to the group: capmatch makes it 0700.
+    assert_eq!(config.data_dir, Path::new("/var/lib/capmatch/data"));
 }
 
 #[test]
@@ -171,6 +172,17 @@ fn kubernetes_gives_each_stateful_service_a_volume_and_probes_on_its_port() {
                 .find(|m| m["name"].as_str() == Some("data"))
                 .unwrap();
             assert_eq!(data["mountPath"].as_str(), Some("/var/lib/capmatch"));
+            // The service token comes from its secret as a variable: a secret mounted as a
+            // file is group-readable, and a token file others may read is refused.
+            let env = container["env"].as_vec().unwrap();
+            let token = env
+                .iter()
+                .find(|e| e["name"].as_str() == Some("CAPMATCH_PEERS__SERVICE_TOKEN"))
+                .unwrap_or_else(|| panic!("{service}: no service token variable"));
+            assert_eq!(
+                token["valueFrom"]["secretKeyRef"]["name"].as_str(),
+                Some("capmatch-service-token")
+            );
             assert!(
                 workload["spec"]["volumeClaimTemplates"]
                     .as_vec()
@@ -201,6 +213,8 @@ fn systemd_units_run_known_commands_on_the_state_directory() {
             assert_eq!(words[2..], ["--data-dir", "/var/lib/capmatch"], "{unit}");
         }
         assert!(text.contains("StateDirectory=capmatch\n"), "{unit}");
+        assert!(text.contains("StateDirectoryMode=0700\n"), "{unit}");
+        assert!(text.contains("UMask=0077\n"), "{unit}");
         assert!(text.contains("User=capmatch"), "{unit}");
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use capmatch_auth::{AuthConfig, DevSecret, TokenSigner, Verifier};
 use capmatch_domain::actor::{Actor, Role};
-use capmatch_gateway::{CorsConfig, GatewayConfig, LocalUpstreams, RateLimitConfig, Upstreams};
+use capmatch_gateway::{
+    CorsConfig, GatewayConfig, LocalUpstreams, RateLimitConfig, TrustedProxies, Upstreams,
+};
 use capmatch_service::{Application, Colocated, Lifecycle, Mounting, ServerConfig, StopHandle};
 
 pub const ISSUER: &str = "capmatch-test";
@@ -14,6 +16,7 @@ pub const AUDIENCE: &str = "capmatch";
 
 /// An upstream double on the kit's server (so a gateway in this process can also mount it): answers
 /// every path with what it received, as JSON, and counts hits. `/slow` waits two seconds;
+/// `/problem` is a 409 problem; `/replayed` answers as a replayed idempotent request does;
 /// `/readyz` answers as told.
 pub struct Echo {
     pub url: String,
@@ -45,6 +48,13 @@ pub fn echo(name: &'static str, ready: bool) -> Echo {
             counter.fetch_add(1, Ordering::SeqCst);
             if req.path().ends_with("/slow") {
                 tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            if req.path().ends_with("/replayed") {
+                return HttpResponse::Ok()
+                    .insert_header(("etag", "\"2\""))
+                    .insert_header(("idempotent-replayed", "true"))
+                    .insert_header(("cache-control", "no-store"))
+                    .json(serde_json::json!({"replayed": true}));
             }
             if req.path().ends_with("/problem") {
                 return HttpResponse::Conflict()
@@ -96,6 +106,10 @@ pub fn echo(name: &'static str, ready: bool) -> Echo {
     }
 }
 
+/// Over HTTP (separate processes) and mounted in the gateway (`capmatch serve`): every test
+/// runs both ways, and they must answer alike.
+pub const BOTH_WAYS: [bool; 2] = [false, true];
+
 pub struct TestGateway {
     pub url: String,
     pub signer: TokenSigner,
@@ -113,6 +127,7 @@ pub struct Options {
     pub matcher_ready: bool,
     /// The upstreams' APIs are mounted in the gateway, as under `capmatch serve`.
     pub in_process: bool,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Options {
@@ -128,6 +143,7 @@ impl Default for Options {
             offers_down: false,
             matcher_ready: true,
             in_process: false,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -158,6 +174,7 @@ pub fn spawn_gateway(options: Options) -> TestGateway {
         upstream_timeout_ms: options.timeout_ms,
         rate_limit: options.rate_limit,
         cors: options.cors,
+        trusted_proxies: options.trusted_proxies,
     };
     let doc = capmatch_gateway::openapi::merged([]);
     let local = if options.in_process {

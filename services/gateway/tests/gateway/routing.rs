@@ -2,11 +2,7 @@ use std::sync::atomic::Ordering;
 
 use capmatch_domain::actor::Role;
 
-use crate::helpers::{Options, body_json, spawn_gateway};
-
-/// Over HTTP (separate processes) and mounted in the gateway (`capmatch serve`): the same
-/// answers.
-const BOTH_WAYS: [bool; 2] = [false, true];
+use crate::helpers::{BOTH_WAYS, Options, TestGateway, body_json, spawn_gateway};
 
 fn options(in_process: bool) -> Options {
     Options {
@@ -46,16 +42,124 @@ async fn a_request_reaches_its_owner_with_what_matters_and_comes_back_unchanged(
         assert_eq!(headers["if-match"], "\"3\"");
         assert_eq!(headers["x-request-id"], "req-abc");
         assert_eq!(headers["content-length"], "17");
+        // What the service answers comes back whole, whichever way it was reached.
+        assert_eq!(
+            res.headers().get("x-internal-secret").unwrap(),
+            "upstream-only"
+        );
         if in_process {
             // One pipeline: the service's handler serves the very request the client sent.
             assert_eq!(headers["x-private"], "must not pass");
             assert!(headers.get("host").is_some(), "{headers}");
         } else {
-            // A hop: only what matters crosses it, both ways.
-            assert!(res.headers().get("x-internal-secret").is_none());
+            // A hop: only what matters crosses it on the way in.
             assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
             assert!(headers.get("x-private").is_none());
         }
+    }
+}
+
+/// One answer as the client sees it: the status, every header but `date` (sorted), and the
+/// body, unless it echoes the request's headers (which the two ways pass differently; then its
+/// length is left out too).
+async fn seen(gw: &TestGateway, method: &str, path: &str, headers: &[(&str, String)]) -> String {
+    let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = gw
+        .client
+        .request(method, format!("{}{path}", gw.url))
+        .insert_header(("x-request-id", "fixed-request-id"));
+    for (name, value) in headers {
+        req = req.insert_header((*name, value.as_str()));
+    }
+    let mut res = req.send().await.unwrap();
+    let body = res.body().await.unwrap();
+    let body = String::from_utf8_lossy(&body);
+    let echo = body.contains("\"headers\"");
+    let mut names: Vec<String> = res
+        .headers()
+        .iter()
+        .filter(|(name, _)| name.as_str() != "date")
+        .filter(|(name, _)| !(echo && name.as_str() == "content-length"))
+        .map(|(name, value)| {
+            let value = value.to_str().unwrap_or("?");
+            if name.as_str().starts_with("access-control-") {
+                // actix-cors writes its lists from a hash set, in an order of its own.
+                let mut items: Vec<&str> = value.split(", ").collect();
+                items.sort_unstable();
+                format!("{name}: {}", items.join(", "))
+            } else {
+                format!("{name}: {value}")
+            }
+        })
+        .collect();
+    names.sort();
+    let body = if echo { "(an echo)".into() } else { body };
+    format!("{}\n{}\n{body}", res.status(), names.join("\n"))
+}
+
+#[actix_web::test]
+async fn mounted_and_forwarded_services_give_the_same_statuses_headers_and_problems() {
+    let forwarded = spawn_gateway(options(false));
+    let mounted = spawn_gateway(options(true));
+    // (method, path, headers; `TOKEN` stands for a coordinator's token of the gateway asked)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
+    let cases: [Case; 13] = [
+        ("GET", "/v1/needs", &[]),
+        (
+            "GET",
+            "/v1/needs/1/replayed",
+            &[("authorization", "Bearer TOKEN")],
+        ),
+        (
+            "POST",
+            "/v1/matches/1/replayed",
+            &[("authorization", "Bearer TOKEN")],
+        ),
+        ("GET", "/v1/matches/1/problem", &[]),
+        (
+            "GET",
+            "/v1/needs",
+            &[("authorization", "Bearer not.a.token")],
+        ),
+        ("GET", "/v1/needs", &[("authorization", "Basic eDp5")]),
+        ("POST", "/v1/offers", &[("content-length", "999999")]),
+        ("GET", "/v1/internal/events", &[]),
+        ("GET", "/internal/head", &[]),
+        ("GET", "/v2/needs", &[]),
+        ("GET", "/livez", &[]),
+        ("GET", "/readyz", &[]),
+        ("GET", "/metrics", &[]),
+    ];
+    for (method, path, headers) in cases {
+        let headers_for = |gw: &TestGateway| -> Vec<(&str, String)> {
+            let token = gw.coordinator();
+            headers
+                .iter()
+                .map(|(name, value)| (*name, value.replace("TOKEN", &token)))
+                .collect()
+        };
+        let (f, m) = (
+            seen(&forwarded, method, path, &headers_for(&forwarded)).await,
+            seen(&mounted, method, path, &headers_for(&mounted)).await,
+        );
+        assert_eq!(f, m, "{method} {path}: forwarded, then mounted");
+    }
+}
+
+#[actix_web::test]
+async fn a_replayed_answer_says_so_whichever_way_the_service_is_reached() {
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        let res = gw.post("/v1/matches/1/replayed").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(header("idempotent-replayed"), Some("true"), "{in_process}");
+        assert_eq!(header("etag"), Some("\"2\""), "{in_process}");
+        assert_eq!(header("cache-control"), Some("no-store"), "{in_process}");
     }
 }
 
@@ -160,20 +264,22 @@ async fn a_body_over_the_limit_is_refused_at_the_edge() {
 
 #[actix_web::test]
 async fn the_api_document_and_swagger_ui_are_served_without_the_internet() {
-    let gw = spawn_gateway(Options::default());
-    let mut res = gw.get("/openapi.json").send().await.unwrap();
-    assert_eq!(res.status(), 200);
-    let doc = body_json(&mut res).await;
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer_jwt"]["scheme"],
-        "bearer"
-    );
-    let mut ui = gw.get("/docs/").send().await.unwrap();
-    assert_eq!(ui.status(), 200);
-    let page = ui.body().await.unwrap();
-    assert!(String::from_utf8_lossy(&page).contains("swagger"));
-    let mut init = gw.get("/docs/swagger-initializer.js").send().await.unwrap();
-    assert_eq!(init.status(), 200);
-    assert!(String::from_utf8_lossy(&init.body().await.unwrap()).contains("/openapi.json"));
+    for in_process in BOTH_WAYS {
+        let gw = spawn_gateway(options(in_process));
+        let mut res = gw.get("/openapi.json").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let doc = body_json(&mut res).await;
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer_jwt"]["scheme"],
+            "bearer"
+        );
+        let mut ui = gw.get("/docs/").send().await.unwrap();
+        assert_eq!(ui.status(), 200);
+        let page = ui.body().await.unwrap();
+        assert!(String::from_utf8_lossy(&page).contains("swagger"));
+        let mut init = gw.get("/docs/swagger-initializer.js").send().await.unwrap();
+        assert_eq!(init.status(), 200);
+        assert!(String::from_utf8_lossy(&init.body().await.unwrap()).contains("/openapi.json"));
+    }
 }

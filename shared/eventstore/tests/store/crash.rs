@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use capmatch_eventstore::{EventStore, ExpectedVersion, Options};
 use uuid::Uuid;
 
-use crate::helpers::events;
+use crate::helpers::{events, private_tempdir};
 
 const DIR_VAR: &str = "CAPMATCH_CRASH_TEST_DIR";
 const ROUNDS: usize = 6;
@@ -60,7 +60,7 @@ fn child_writer() {
 
 #[tokio::test]
 async fn acknowledged_events_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let exe = std::env::current_exe().unwrap();
     let mut acknowledged: BTreeMap<u64, Uuid> = BTreeMap::new();
     for round in 0..ROUNDS {

@@ -9,12 +9,21 @@ pub struct TestStore {
     pub dir: TempDir,
 }
 
+/// A temporary directory only its owner may enter, as a store's directory must be.
+pub fn private_tempdir() -> TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .unwrap()
+}
+
 pub fn open() -> TestStore {
     open_with(Options::default())
 }
 
 pub fn open_with(options: Options) -> TestStore {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = private_tempdir();
     let store = EventStore::open(dir.path(), options).unwrap();
     TestStore { store, dir }
 }
