@@ -52,12 +52,59 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
     ports
 }
 
+/// The resident memory of a process, in KiB (`VmRSS`).
+pub fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Runs `capmatch` with `args` and `envs`, expecting it to exit by itself within `limit` (a
+/// command that should refuse to start); returns its status and output, or fails the test if
+/// it is still running then.
+pub fn run_expecting_exit(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    limit: Duration,
+) -> (ExitStatus, String) {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(capmatch_bin())
+        .args(args)
+        .env_remove("CAPMATCH_CONFIG")
+        .env_remove("CAPMATCH_BIN")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::from(out.reopen().unwrap()))
+        .stderr(Stdio::from(out.reopen().unwrap()))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "capmatch {args:?} was still running after {limit:?}: {}",
+                std::fs::read_to_string(out.path()).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status, std::fs::read_to_string(out.path()).unwrap())
+}
+
 /// Runs a `capmatch` subcommand to completion; returns its status and output.
 pub fn run(args: &[&str], data_dir: &Path) -> (ExitStatus, String) {
     let out = Command::new(capmatch_bin())
         .args(args)
         .env("CAPMATCH_DATA_DIR", data_dir)
         .env_remove("CAPMATCH_CONFIG")
+        .env_remove("CAPMATCH_BIN")
         .output()
         .unwrap();
     let text = format!(
@@ -167,6 +214,7 @@ impl Deployment {
             .arg("--data-dir")
             .arg(&data_dir)
             .env_remove("CAPMATCH_CONFIG")
+            .env_remove("CAPMATCH_BIN")
             .envs(envs)
             .stdout(Stdio::from(log_file.try_clone().unwrap()))
             .stderr(Stdio::from(log_file))
@@ -240,15 +288,30 @@ impl Deployment {
 
     /// A token signed with the deployment's development secret.
     pub fn token(&self, role: Role) -> String {
-        let secret = DevSecret::load(&self.data_dir.join("dev-secret")).unwrap();
-        let signer = TokenSigner::from_dev_secret(&secret, "capmatch-dev", "capmatch");
         let subject = match &role {
             Role::State { country } => format!("focal-point-{}", country.as_str()),
             Role::Provider { org, .. } => format!("staff@{}", org.as_str()),
             other => format!("e2e-{}", other.name()),
         };
+        self.token_as(&subject, role)
+    }
+
+    /// A token for `subject` in `role`, signed with the deployment's development secret.
+    pub fn token_as(&self, subject: &str, role: Role) -> String {
+        let secret = DevSecret::load(&self.data_dir.join("dev-secret")).unwrap();
+        let signer = TokenSigner::from_dev_secret(&secret, "capmatch-dev", "capmatch");
         signer
             .mint(&Actor::new(subject, role), Duration::from_secs(3600))
+            .unwrap()
+    }
+
+    /// The process id of the named process.
+    pub fn pid(&self, name: &str) -> u32 {
+        self.processes
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.child.as_ref())
+            .map(Child::id)
             .unwrap()
     }
 }

@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod attack;
+mod confidentiality;
 mod faults;
 mod helpers;
 mod journey;
 mod processes;
+mod sweep;

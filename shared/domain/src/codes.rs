@@ -582,13 +582,21 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// Who may see a need (DESIGN §7).
+    /// Who may see a need. `public`: anyone, even without a token. `registered`: any
+    /// authenticated caller. `restricted`: the owning state and coordinators, and a provider
+    /// only while one of its partnerships on the need is `introduced` or `agreed`; a decline,
+    /// a dismissal, a closing or a completion ends that, and from then on the need (with every
+    /// later revision) is, for that provider, as if it never existed: 404 everywhere, absent
+    /// from every list and count. A completed partnership keeps its own record (the match, its
+    /// decisions and outcome) for both parties, without the need's text. No figure anyone
+    /// else can see (capacity, rank, score, total, statistic, cursor, precondition) moves
+    /// because a restricted need exists, changes or is decided.
     pub enum Visibility as Visibility {
         /// Anyone, even without a token.
         Public = "public",
         /// Any authenticated caller.
         Registered = "registered",
-        /// The owning state, coordinators, and providers introduced to it.
+        /// The owning state, coordinators, and the providers it is shared with now.
         Restricted = "restricted",
     }
 }

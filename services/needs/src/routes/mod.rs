@@ -35,8 +35,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "capmatch needs",
         env!("CARGO_PKG_VERSION"),
         "States' capacity-building needs: post, revise, withdraw, fulfil, list and audit. \
-         Restricted needs are visible only to the owning state, coordinators and introduced \
-         providers; to anyone else they do not exist.",
+         Restricted needs are visible only to the owning state, coordinators, and a provider \
+         while one of its partnerships on the need is introduced or agreed; to anyone else, \
+         and to that provider once the partnership is declined, dismissed, closed or \
+         completed, they do not exist (see `Visibility`).",
     );
     let (_, mut doc) = App::new()
         .into_utoipa_app()
