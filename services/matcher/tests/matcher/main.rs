@@ -9,4 +9,5 @@ mod incremental;
 mod plan;
 mod quality;
 mod reasons;
+mod restricted;
 mod rules;
