@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     Api, Deployment, GENEROUS_RATE_LIMIT, Reply, private_tempdir, resident_kib, run_expecting_exit,
+    serving,
 };
 use crate::journey::{need_body, offer_body, provider, state};
 
@@ -123,10 +124,7 @@ async fn request_series(api: &Api, admin: &str) -> std::collections::BTreeSet<St
 
 #[actix_web::test]
 async fn finding_1_made_up_methods_and_paths_add_no_series_and_no_memory() {
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
     let admin = d.token(Role::Admin);
     // A first round makes every series such requests can reach (`other` method, unmatched
     // route, each status) and warms the allocator.
@@ -154,10 +152,7 @@ async fn finding_1_made_up_methods_and_paths_add_no_series_and_no_memory() {
 
 #[actix_web::test]
 async fn finding_2_a_provider_loses_a_restricted_need_when_its_partnership_ends() {
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
     let (sn, coord, ngo) = (
         d.token(state("SN")),
         d.token(Role::Coordinator),
@@ -302,10 +297,7 @@ async fn seen(api: &Api, sn: &str, public: &str, offer: &str) -> (Value, Value, 
 
 #[actix_web::test]
 async fn finding_3_no_figure_moves_when_a_restricted_need_takes_an_offers_capacity() {
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
     let (sn, gh, coord, ngo) = (
         d.token(state("SN")),
         d.token(state("GH")),
@@ -356,10 +348,7 @@ async fn finding_3_no_figure_moves_when_a_restricted_need_takes_an_offers_capaci
 
 #[actix_web::test]
 async fn finding_4_a_caller_who_may_not_see_a_match_gets_the_same_404_whatever_it_sends() {
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
     let (sn, gh, coord, ngo, other) = (
         d.token(state("SN")),
         d.token(state("GH")),
@@ -430,10 +419,7 @@ async fn finding_4_a_caller_who_may_not_see_a_match_gets_the_same_404_whatever_i
 
 #[actix_web::test]
 async fn finding_5_cursors_and_history_carry_no_log_position() {
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
     let (sn, coord) = (d.token(state("SN")), d.token(Role::Coordinator));
     let first = post_id(&api, "/v1/needs", &sn, &need_body()).await;
     // Hidden events between two public needs.
@@ -510,10 +496,7 @@ async fn finding_6_forged_tokens_and_every_public_path_are_charged_and_proxies_a
         ("CAPMATCH_GATEWAY__RATE_LIMIT__BURST", "5"),
         ("CAPMATCH_GATEWAY__TRUSTED_PROXIES", "[\"127.0.0.1\"]"),
     ];
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), &tight);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(&tight).await;
     // Behind the trusted proxy (this test, on loopback) each check is its own client.
     let from = |client: &'static str| [("x-forwarded-for", client)];
 
@@ -579,10 +562,7 @@ async fn finding_6_without_trusted_proxies_a_forwarded_address_is_not_believed()
         ("CAPMATCH_GATEWAY__RATE_LIMIT__PER_SECOND", "1"),
         ("CAPMATCH_GATEWAY__RATE_LIMIT__BURST", "3"),
     ];
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), &tight);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, _serving, api) = serving(&tight).await;
     // Readiness polling has used some of this address's bucket: empty the rest under one
     // claimed address, then claim another.
     let api = &api;
@@ -727,10 +707,7 @@ async fn finding_7_data_at_rest_is_its_owners_only_and_an_open_directory_is_refu
 
 #[actix_web::test]
 async fn finding_8_a_key_is_its_callers_own_and_a_retry_is_answered_only_after_authorisation() {
-    let dir = private_tempdir();
-    let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-    let api = Api::new(&d.gateway);
-    d.wait_ready(&api).await;
+    let (_dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
     let sn = |sub: &str| d.token_as(sub, state("SN"));
     let post = |token: String, key: &'static str, body: Value| {
         let api = &api;

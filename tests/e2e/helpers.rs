@@ -627,6 +627,16 @@ impl Deployment {
     }
 }
 
+/// `capmatch serve` on a fresh private data directory with `settings`, ready, and a client for
+/// its gateway. The directory lives as long as the returned handle.
+pub async fn serving(settings: &[(&str, &str)]) -> (tempfile::TempDir, Deployment, Api) {
+    let dir = private_tempdir();
+    let d = Deployment::all_in_one_with(dir.path(), settings);
+    let api = Api::new(&d.gateway);
+    d.wait_ready(&api).await;
+    (dir, d, api)
+}
+
 /// Settings that lift the gateway's per-caller rate limit far above what a test sends.
 pub const GENEROUS_RATE_LIMIT: &[(&str, &str)] = &[
     ("CAPMATCH_GATEWAY__RATE_LIMIT__PER_SECOND", "100000"),

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use capmatch_domain::actor::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{Api, Deployment, GENEROUS_RATE_LIMIT, Reply, private_tempdir};
+use crate::helpers::{Api, Deployment, GENEROUS_RATE_LIMIT, Reply, serving};
 use crate::journey::{need_body, offer_body, provider, state};
 
 /// Words only the restricted need's text holds.
@@ -38,10 +38,7 @@ struct Side {
 
 impl Side {
     async fn start() -> Side {
-        let dir = private_tempdir();
-        let d = Deployment::all_in_one_with(dir.path(), GENEROUS_RATE_LIMIT);
-        let api = Api::new(&d.gateway);
-        d.wait_ready(&api).await;
+        let (dir, d, api) = serving(GENEROUS_RATE_LIMIT).await;
         Side { _dir: dir, d, api }
     }
 

@@ -110,6 +110,14 @@ mod matches {
         steps
     }
 
+    fn declined() -> Vec<(MatchCommand, Actor)> {
+        let reason = Some("no".into());
+        then(
+            introduced(),
+            &[(MatchCommand::Decline { reason }, provider("acme"))],
+        )
+    }
+
     fn agreed() -> Vec<(MatchCommand, Actor)> {
         then(
             introduced(),
@@ -125,15 +133,7 @@ mod matches {
      {
         let need = need("restricted");
         let acme = provider("acme");
-        let declined = then(
-            introduced(),
-            &[(
-                MatchCommand::Decline {
-                    reason: Some("no".into()),
-                },
-                acme.clone(),
-            )],
-        );
+        let declined = declined();
         let completed = then(
             agreed(),
             &[(
@@ -201,15 +201,7 @@ mod matches {
     fn a_provider_keeps_the_match_of_a_public_need_once_introduced_whatever_follows() {
         let need = need("public");
         let acme = provider("acme");
-        let declined = then(
-            introduced(),
-            &[(
-                MatchCommand::Decline {
-                    reason: Some("no".into()),
-                },
-                acme.clone(),
-            )],
-        );
+        let declined = declined();
         assert!(!match_visible_to(
             &need,
             &"acme".parse().unwrap(),
