@@ -123,6 +123,10 @@ pub struct EvalNeed {
     pub partners_wanted: u32,
     /// Keys of the offers a coordinator would pick, best first.
     pub relevant: Vec<String>,
+    /// Keys of offers that played a secondary part: neither right nor wrong, so left out of
+    /// the ranking when it is measured.
+    #[serde(default)]
+    pub related: Vec<String>,
     /// Why those, in a sentence.
     #[serde(default)]
     pub note: String,
@@ -134,6 +138,135 @@ fn id_of(kind: &str, key: &str) -> Uuid {
         format!("capmatch:eval:{kind}:{key}").as_bytes(),
     )
 }
+
+/// A file of real cases, as `../shared/eval/real-cases-dev.json` holds them: programmes described
+/// as offers, and states' needs labelled with the programmes that delivered them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseFile {
+    pub offers: Vec<CaseOffer>,
+    pub needs: Vec<CaseNeed>,
+}
+
+/// A programme as an offer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseOffer {
+    pub id: String,
+    #[serde(default)]
+    pub provider: String,
+    pub provider_type: ProviderType,
+    pub title: String,
+    pub description: String,
+    pub themes: Vec<ThemeCode>,
+    pub modalities: Vec<SupportType>,
+    /// Countries (alpha-2) it works in; or `regions`.
+    #[serde(default)]
+    pub countries: Vec<CountryCode>,
+    /// UN M49 regions it works in, `world` for all of them.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    pub languages: Vec<LanguageCode>,
+    pub eligible_beneficiaries: Vec<BeneficiaryType>,
+}
+
+/// A state's need as written before help arrived, with the programmes that delivered it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseNeed {
+    pub id: String,
+    pub state: CountryCode,
+    pub title: String,
+    pub description: String,
+    pub themes: Vec<ThemeCode>,
+    pub modalities: Vec<SupportType>,
+    pub languages: Vec<LanguageCode>,
+    pub beneficiary_type: BeneficiaryType,
+    pub true_offers: Vec<String>,
+    #[serde(default)]
+    pub related_offers: Vec<String>,
+}
+
+impl CaseOffer {
+    /// Where it works: its countries, or its regions (`world` is `001`).
+    pub fn coverage(&self) -> Result<Vec<Geo>, String> {
+        let mut coverage: Vec<Geo> = self.countries.iter().map(|c| Geo::Country(*c)).collect();
+        for region in &self.regions {
+            let code = if region == "world" { "001" } else { region };
+            coverage.push(
+                code.parse()
+                    .map_err(|e| format!("offer {}: region {region}: {e}", self.id))?,
+            );
+        }
+        Ok(coverage)
+    }
+}
+
+impl CaseFile {
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// The cases as an evaluation set: each need's true offers are its picks, its related
+    /// offers left out of the ranking.
+    pub fn to_eval_set(&self) -> Result<EvalSet, String> {
+        let offers = self
+            .offers
+            .iter()
+            .map(|o| {
+                Ok(EvalOffer {
+                    key: o.id.clone(),
+                    provider_type: o.provider_type,
+                    title: o.title.clone(),
+                    description: o.description.clone(),
+                    themes: o.themes.clone(),
+                    topics: Vec::new(),
+                    support_types: o.modalities.clone(),
+                    languages: o.languages.clone(),
+                    coverage: o.coverage()?,
+                    beneficiary_types: o.eligible_beneficiaries.clone(),
+                    capacity: CASE_CAPACITY,
+                    start: None,
+                    end: None,
+                    delivery_modes: default_delivery(),
+                    target_groups: Vec::new(),
+                    funding: default_funding(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let needs = self
+            .needs
+            .iter()
+            .map(|n| EvalNeed {
+                key: n.id.clone(),
+                country: n.state,
+                title: n.title.clone(),
+                description: n.description.clone(),
+                themes: n.themes.clone(),
+                topics: Vec::new(),
+                support_types: n.modalities.clone(),
+                languages: n.languages.clone(),
+                languages_required: false,
+                beneficiary_type: n.beneficiary_type,
+                delivery_modes: default_delivery(),
+                start: None,
+                end: None,
+                target_groups: Vec::new(),
+                partners_wanted: default_partners(),
+                relevant: n.true_offers.clone(),
+                related: n.related_offers.clone(),
+                note: String::new(),
+            })
+            .collect();
+        Ok(EvalSet {
+            version: 1,
+            about: "real cases".into(),
+            offers,
+            needs,
+        })
+    }
+}
+
+/// The capacity real cases give their offers (the sources do not say): roomy, so capacity
+/// decides nothing.
+pub const CASE_CAPACITY: u32 = 10;
 
 impl EvalSet {
     /// The set shipped in `data/eval.json`.
@@ -332,7 +465,8 @@ pub fn evaluate(set: &EvalSet, config: &MatcherConfig) -> Result<EvalReport, Eng
     };
     let mut per_need = Vec::with_capacity(set.needs.len());
     for need in &set.needs {
-        let ranked = engine.suggestions_for_need(EvalSet::need_id(&need.key), depth)?;
+        let mut ranked = engine.suggestions_for_need(EvalSet::need_id(&need.key), depth)?;
+        ranked.retain(|s| key_of(s.offer).is_none_or(|k| !need.related.contains(&k)));
         let rank = ranked
             .iter()
             .position(|s| key_of(s.offer).is_some_and(|k| need.relevant.contains(&k)))

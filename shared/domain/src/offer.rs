@@ -229,7 +229,7 @@ impl OfferDraft {
             .and_then(|l| c.codes("languages", l, true));
         let coverage = c
             .required("coverage", &self.coverage)
-            .and_then(|g| c.codes("coverage", g, true));
+            .and_then(|g| c.codes_up_to("coverage", g, true, limits::COVERAGE_MAX));
         let beneficiary_types = match &self.beneficiary_types {
             None => Some(BeneficiaryType::ALL.to_vec()),
             Some(raw) => c.codes("beneficiary_types", raw, true),
@@ -455,7 +455,11 @@ impl OfferPatch {
         {
             next.languages = v;
         }
-        if let Some(Some(v)) = self.coverage.as_ref().map(|g| c.codes("coverage", g, true)) {
+        if let Some(Some(v)) = self
+            .coverage
+            .as_ref()
+            .map(|g| c.codes_up_to("coverage", g, true, limits::COVERAGE_MAX))
+        {
             next.coverage = v;
         }
         if let Some(Some(v)) = self

@@ -84,9 +84,13 @@ fn types(ty: Type, nullable: bool) -> SchemaType {
 
 /// A set of codes sent as a list: `min` to [`limits::LIST_MAX`] entries, no repeats.
 fn list<T: ToSchema>(min: usize, nullable: bool) -> RefOr<Schema> {
+    list_up_to::<T>(min, nullable, limits::LIST_MAX)
+}
+
+fn list_up_to<T: ToSchema>(min: usize, nullable: bool, max: usize) -> RefOr<Schema> {
     let mut array = ArrayBuilder::new()
         .items(Ref::from_schema_name(T::name()))
-        .max_items(Some(limits::LIST_MAX))
+        .max_items(Some(max))
         .unique_items(true);
     if min > 0 {
         array = array.min_items(Some(min));
@@ -136,8 +140,8 @@ pub mod field {
                           (the part before the dot) must be among `themes`.";
     const SUPPORT_TYPES: &str = "1 to 20 support types, no repeats.";
     const LANGUAGES: &str = "1 to 20 ISO 639-1 codes, no repeats.";
-    const COVERAGE: &str = "1 to 20 country (`FR`) or UN M49 region (`011`; `001` is the \
-                            world) codes, no repeats.";
+    const COVERAGE: &str = "Country (`FR`) and UN M49 region (`011`; `001` is the world) \
+                            codes, at least one, as many as there are, no repeats.";
     const START: &str = "First day, `YYYY-MM-DD`; not after `end`.";
     const END: &str = "Last day, `YYYY-MM-DD`; not before `start`, and not already past \
                        when set.";
@@ -208,10 +212,10 @@ pub mod field {
         described(list::<LanguageCode>(1, true), LANGUAGES)
     }
     pub fn coverage() -> RefOr<Schema> {
-        described(list::<Geo>(1, false), COVERAGE)
+        described(list_up_to::<Geo>(1, false, limits::COVERAGE_MAX), COVERAGE)
     }
     pub fn coverage_or_null() -> RefOr<Schema> {
-        described(list::<Geo>(1, true), COVERAGE)
+        described(list_up_to::<Geo>(1, true, limits::COVERAGE_MAX), COVERAGE)
     }
     pub fn beneficiary_types_or_null() -> RefOr<Schema> {
         described(

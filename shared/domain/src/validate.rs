@@ -24,8 +24,11 @@ pub mod limits {
     pub const CONDITIONS_MAX: usize = 1000;
     /// Withdraw (and pause) reason length in characters.
     pub const REASON_MAX: usize = 500;
-    /// Entries in any list field.
+    /// Entries in any list field but an offer's coverage.
     pub const LIST_MAX: usize = 20;
+    /// Entries in an offer's coverage: every country and every region, so a programme that
+    /// works in dozens of countries lists each of them.
+    pub const COVERAGE_MAX: usize = 281;
     /// Partners a need asks for.
     pub const PARTNERS_WANTED: RangeInclusive<i64> = 1..=50;
     /// Partnerships an offer can carry at once.
@@ -141,6 +144,17 @@ impl Checker {
         raw: &[String],
         non_empty: bool,
     ) -> Option<Vec<T>> {
+        self.codes_up_to(field, raw, non_empty, limits::LIST_MAX)
+    }
+
+    /// [`Checker::codes`] with at most `max` entries.
+    pub(crate) fn codes_up_to<T: FromStr<Err = CodeError> + PartialEq>(
+        &mut self,
+        field: &str,
+        raw: &[String],
+        non_empty: bool,
+        max: usize,
+    ) -> Option<Vec<T>> {
         let before = self.errors.len();
         if non_empty && raw.is_empty() {
             self.push(
@@ -149,11 +163,11 @@ impl Checker {
                 format!("{field} must have at least one entry"),
             );
         }
-        if raw.len() > limits::LIST_MAX {
+        if raw.len() > max {
             self.push(
                 field,
                 "too_many",
-                format!("{field} may have at most {} entries", limits::LIST_MAX),
+                format!("{field} may have at most {max} entries"),
             );
             return None;
         }

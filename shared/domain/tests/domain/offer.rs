@@ -136,6 +136,38 @@ fn coverage_must_not_be_empty_and_must_hold_known_areas() {
 }
 
 #[test]
+fn coverage_takes_every_country_and_region_there_is_but_no_repeat() {
+    use capmatch_domain::codes::{CountryCode, RegionCode};
+    use capmatch_domain::limits;
+    let every: Vec<String> = CountryCode::all()
+        .map(|c| c.as_str().to_owned())
+        .chain(RegionCode::all().map(|r| r.as_str().to_owned()))
+        .collect();
+    assert_eq!(every.len(), limits::COVERAGE_MAX);
+    let draft = |coverage: Vec<String>| OfferDraft {
+        coverage: Some(coverage),
+        ..offer_draft()
+    };
+    // A programme working in 27 named countries, and one listing every area there is.
+    let countries: Vec<String> = every.iter().take(27).cloned().collect();
+    let accepted = |coverage| offer_run(&[], post(draft(coverage)), &provider("acme")).is_ok();
+    assert!(accepted(countries));
+    assert!(accepted(every.clone()));
+    let mut repeated = every.clone();
+    repeated.push(every[0].clone());
+    assert_eq!(
+        post_errors(draft(repeated)),
+        [("coverage".to_owned(), "too_many")]
+    );
+    let mut once_more = every[..30].to_vec();
+    once_more.push(every[3].clone());
+    assert_eq!(
+        post_errors(draft(once_more)),
+        [("coverage[30]".to_owned(), "duplicate")]
+    );
+}
+
+#[test]
 fn eligible_beneficiary_types_must_not_be_empty() {
     let draft = OfferDraft {
         beneficiary_types: strings(&[]),
