@@ -36,6 +36,8 @@ pub enum Command {
     Token(Token),
     /// Posts a demonstration data set through the API, so suggestions appear at once.
     Demo(Demo),
+    /// Scores the matcher on a file of real cases through the API (hit@1, hit@3, MRR).
+    Eval(Eval),
     /// Prints the merged OpenAPI document (the committed copy is openapi/openapi.json).
     Openapi,
     /// Walks every store's hash chain offline and reports.
@@ -104,6 +106,23 @@ pub struct Demo {
     /// The gateway to post through.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub url: String,
+    #[command(flatten)]
+    pub data: DataDir,
+}
+
+#[derive(Debug, Args)]
+pub struct Eval {
+    /// The case file: offers, and needs labelled with their true offers (the shape of
+    /// `real-cases-dev.json`).
+    #[arg(long)]
+    pub cases: PathBuf,
+    /// Post into this gateway (in development mode, with tokens from --data-dir) instead of a
+    /// capmatch of its own on a fresh data directory.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub data: DataDir,
 }

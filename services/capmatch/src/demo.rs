@@ -34,7 +34,7 @@ fn window(start: Option<NaiveDate>, end: Option<NaiveDate>, today: NaiveDate) ->
     }
 }
 
-fn need_draft(i: usize, n: &EvalNeed, today: NaiveDate) -> Value {
+fn need_draft(n: &EvalNeed, visibility: &str, today: NaiveDate) -> Value {
     let mut draft = json!({
         "title": n.title,
         "description": n.description,
@@ -47,7 +47,7 @@ fn need_draft(i: usize, n: &EvalNeed, today: NaiveDate) -> Value {
         "delivery_modes": n.delivery_modes,
         "target_groups": n.target_groups,
         "partners_wanted": n.partners_wanted,
-        "visibility": visibility(i),
+        "visibility": visibility,
     });
     merge(&mut draft, window(n.start, n.end, today));
     draft
@@ -81,78 +81,19 @@ fn merge(into: &mut Value, from: Value) {
 
 /// Posts the data set through the gateway at `url`; prints what it did.
 pub async fn run(config: &Config, url: &str) -> Result<(), String> {
-    if config.auth.is_some() {
-        return Err(
-            "the demo signs development tokens; it runs against a capmatch in \
-                    development mode (no [auth] configured)"
-                .into(),
-        );
-    }
-    let secret = DevSecret::load(&config.dev_secret_path()).map_err(|e| {
-        format!(
-            "development secret in {}: {e} (start `capmatch serve` with the same --data-dir first)",
-            config.data_dir.display()
-        )
-    })?;
-    let signer = TokenSigner::from_dev_secret(
-        &secret,
-        &config.development.issuer,
-        &config.development.audience,
-    );
+    let poster = Poster::new(config, url, "demo")?;
     let set = EvalSet::bundled().map_err(|e| format!("demo data: {e}"))?;
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
-    let base = url.trim_end_matches('/');
-    let today = chrono::Utc::now().date_naive();
-    let mint = |role: Role, subject: String| {
-        signer
-            .mint(&Actor::new(subject, role), Duration::from_secs(600))
-            .map_err(|e| format!("cannot sign a demo token: {e}"))
-    };
-
-    let mut posted = [0usize; 2];
     for o in &set.offers {
-        let org = format!("demo-{}", o.key)
-            .parse()
-            .map_err(|e| format!("{}: {e}", o.key))?;
-        let token = mint(
-            Role::Provider {
-                org,
-                org_type: o.provider_type,
-            },
-            format!("staff@demo-{}", o.key),
-        )?;
-        post(
-            &client,
-            base,
-            "/v1/offers",
-            &token,
-            &o.key,
-            &offer_draft(o, today),
-        )
-        .await?;
-        posted[1] += 1;
+        poster.offer(o).await?;
     }
     for (i, n) in set.needs.iter().enumerate() {
-        let token = mint(
-            Role::State { country: n.country },
-            format!("focal-point-{}", n.country.as_str().to_lowercase()),
-        )?;
-        post(
-            &client,
-            base,
-            "/v1/needs",
-            &token,
-            &n.key,
-            &need_draft(i, n, today),
-        )
-        .await?;
-        posted[0] += 1;
+        poster.need(n, visibility(i)).await?;
     }
+    let base = &poster.base;
     println!(
         "posted {} needs and {} offers through {base}; suggestions follow within moments.",
-        posted[0], posted[1]
+        set.needs.len(),
+        set.offers.len()
     );
     println!(
         "try:  curl -s {base}/v1/needs?limit=5   |   capmatch token --role coordinator --data-dir {}",
@@ -161,28 +102,123 @@ pub async fn run(config: &Config, url: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn post(
-    client: &awc::Client,
-    base: &str,
-    path: &str,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> Result<(), String> {
-    let mut res = client
-        .post(format!("{base}{path}"))
-        .insert_header(("authorization", format!("Bearer {token}")))
-        .insert_header(("idempotency-key", format!("demo-{key}")))
-        .send_json(body)
-        .await
-        .map_err(|e| format!("{path} ({key}): {e}"))?;
-    if res.status().is_success() {
-        return Ok(());
+/// Posts needs and offers of an evaluation set through a gateway, each as its own state or
+/// provider, with development tokens of the data directory's secret. Each entry's key makes its
+/// `Idempotency-Key` (and the provider's organisation id), so posting twice posts nothing new.
+pub struct Poster {
+    signer: TokenSigner,
+    client: awc::Client,
+    pub base: String,
+    /// Tells this poster's keys and organisations apart from another's.
+    prefix: &'static str,
+    today: NaiveDate,
+}
+
+impl std::fmt::Debug for Poster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poster")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
-    let text = res
-        .body()
+}
+
+impl Poster {
+    pub fn new(config: &Config, url: &str, prefix: &'static str) -> Result<Self, String> {
+        if config.auth.is_some() {
+            return Err(
+                "this command signs development tokens; it runs against a capmatch in \
+                        development mode (no [auth] configured)"
+                    .into(),
+            );
+        }
+        let secret = DevSecret::load(&config.dev_secret_path()).map_err(|e| {
+            format!(
+                "development secret in {}: {e} (start `capmatch serve` with the same \
+                 --data-dir first)",
+                config.data_dir.display()
+            )
+        })?;
+        Ok(Poster {
+            signer: TokenSigner::from_dev_secret(
+                &secret,
+                &config.development.issuer,
+                &config.development.audience,
+            ),
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .finish(),
+            base: url.trim_end_matches('/').to_owned(),
+            prefix,
+            today: chrono::Utc::now().date_naive(),
+        })
+    }
+
+    /// A token for `subject` in `role`, valid for an hour.
+    pub fn token(&self, role: Role, subject: String) -> Result<String, String> {
+        self.signer
+            .mint(&Actor::new(subject, role), Duration::from_secs(3600))
+            .map_err(|e| format!("cannot sign a token: {e}"))
+    }
+
+    pub fn client(&self) -> &awc::Client {
+        &self.client
+    }
+
+    /// Posts the offer as its own provider; returns its id.
+    pub async fn offer(&self, o: &EvalOffer) -> Result<String, String> {
+        let org = format!("{}-{}", self.prefix, o.key)
+            .parse()
+            .map_err(|e| format!("{}: {e}", o.key))?;
+        let token = self.token(
+            Role::Provider {
+                org,
+                org_type: o.provider_type,
+            },
+            format!("staff@{}-{}", self.prefix, o.key),
+        )?;
+        self.post("/v1/offers", &token, &o.key, &offer_draft(o, self.today))
+            .await
+    }
+
+    /// Posts the need as its own state, with `visibility`; returns its id.
+    pub async fn need(&self, n: &EvalNeed, visibility: &str) -> Result<String, String> {
+        let token = self.token(
+            Role::State { country: n.country },
+            format!("focal-point-{}", n.country.as_str().to_lowercase()),
+        )?;
+        self.post(
+            "/v1/needs",
+            &token,
+            &n.key,
+            &need_draft(n, visibility, self.today),
+        )
         .await
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default();
-    Err(format!("{path} ({key}): {} {text}", res.status()))
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> Result<String, String> {
+        let mut res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .insert_header(("idempotency-key", format!("{}-{key}", self.prefix)))
+            .send_json(body)
+            .await
+            .map_err(|e| format!("{path} ({key}): {e}"))?;
+        let status = res.status();
+        let body = res.body().limit(1 << 20).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        if !status.is_success() {
+            return Err(format!("{path} ({key}): {status} {text}"));
+        }
+        serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| format!("{path} ({key}): no id in {text}"))
+    }
 }

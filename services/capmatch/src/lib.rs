@@ -5,11 +5,13 @@
 //! - [`serve`]: all four services in one process, or one alone; development mode.
 //! - [`openapi`]: the merged API document.
 //! - [`demo`]: the demonstration data set, posted through the API.
+//! - [`eval`]: scoring the matcher on a file of real cases through the API.
 //! - [`token`], [`verify`], [`probe`]: the small commands.
 
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod eval;
 pub mod openapi;
 pub mod probe;
 pub mod serve;
@@ -80,6 +82,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Offers(args) => one(config, args.data_dir, serve::One::Offers),
         Command::Matcher(args) => one(config, args.data_dir, serve::One::Matcher),
         Command::Gateway(args) => one(config, args.data_dir, serve::One::Gateway),
+        Command::Eval(args) => {
+            apply_data_dir(&mut config, args.data.data_dir);
+            let outcome = actix_web::rt::System::new().block_on(eval::run(
+                &config,
+                &args.cases,
+                args.url.as_deref(),
+                args.json,
+            ));
+            match outcome {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
         Command::Demo(args) => {
             apply_data_dir(&mut config, args.data.data_dir);
             let url = args.url;

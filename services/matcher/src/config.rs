@@ -18,6 +18,7 @@ pub struct MatcherConfig {
     pub theme_fit: ThemeFit,
     pub geography: GeoSpecificity,
     pub text: TextConfig,
+    pub experience: ExperienceConfig,
 }
 
 impl Default for MatcherConfig {
@@ -29,6 +30,31 @@ impl Default for MatcherConfig {
             theme_fit: ThemeFit::default(),
             geography: GeoSpecificity::default(),
             text: TextConfig::default(),
+            experience: ExperienceConfig::default(),
+        }
+    }
+}
+
+/// How far what the review workflow taught moves a score (see [`crate::experience`]): each is
+/// the share of the distance to 1 (track record, shortlists) or to 0 (dismissals) that a
+/// score moves with many similar cases; one case moves it half as far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExperienceConfig {
+    /// Partnerships the provider completed for similar needs in the need's area.
+    pub track_record: f32,
+    /// Similar needs coordinators shortlisted or introduced the offer for.
+    pub shortlisted: f32,
+    /// Similar needs coordinators dismissed the offer for.
+    pub dismissed: f32,
+}
+
+impl Default for ExperienceConfig {
+    fn default() -> Self {
+        Self {
+            track_record: 0.3,
+            shortlisted: 0.1,
+            dismissed: 0.2,
         }
     }
 }
@@ -59,6 +85,8 @@ pub struct NeedWeights {
     pub target_groups: f32,
     pub text: f32,
     pub capacity: f32,
+    /// What both texts are about, by the thesaurus's concepts, in any language.
+    pub concepts: f32,
 }
 
 impl Default for NeedWeights {
@@ -72,6 +100,7 @@ impl Default for NeedWeights {
             target_groups: 0.05,
             text: 0.15,
             capacity: 0.05,
+            concepts: 0.0,
         }
     }
 }
@@ -88,6 +117,10 @@ pub struct OfferWeights {
     pub time: f32,
     pub target_groups: f32,
     pub text: f32,
+    /// An offer of exactly the kind of help asked for is about the need more than one of
+    /// every kind is (share of the offer's support types the need asks for).
+    pub support: f32,
+    pub concepts: f32,
 }
 
 impl Default for OfferWeights {
@@ -99,13 +132,15 @@ impl Default for OfferWeights {
             time: 0.10,
             target_groups: 0.10,
             text: 0.20,
+            support: 0.0,
+            concepts: 0.0,
         }
     }
 }
 
 impl Weights {
     /// Names of the tunable weights, in the order of [`Weights::get`] and [`Weights::set`].
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 17] = [
         "need.language",
         "need.theme",
         "need.support",
@@ -114,12 +149,15 @@ impl Weights {
         "need.target_groups",
         "need.text",
         "need.capacity",
+        "need.concepts",
         "offer.language",
         "offer.theme",
         "offer.geography",
         "offer.time",
         "offer.target_groups",
         "offer.text",
+        "offer.support",
+        "offer.concepts",
     ];
 
     fn slot(&mut self, index: usize) -> Option<&mut f32> {
@@ -133,36 +171,27 @@ impl Weights {
             5 => &mut n.target_groups,
             6 => &mut n.text,
             7 => &mut n.capacity,
-            8 => &mut o.language,
-            9 => &mut o.theme,
-            10 => &mut o.geography,
-            11 => &mut o.time,
-            12 => &mut o.target_groups,
-            13 => &mut o.text,
+            8 => &mut n.concepts,
+            9 => &mut o.language,
+            10 => &mut o.theme,
+            11 => &mut o.geography,
+            12 => &mut o.time,
+            13 => &mut o.target_groups,
+            14 => &mut o.text,
+            15 => &mut o.support,
+            16 => &mut o.concepts,
             _ => return None,
         })
     }
 
     /// The weight named `NAMES[index]`.
     pub fn get(&self, index: usize) -> Option<f32> {
-        let (n, o) = (&self.need, &self.offer);
-        let all = [
-            n.language,
-            n.theme,
-            n.support,
-            n.geography,
-            n.time,
-            n.target_groups,
-            n.text,
-            n.capacity,
-            o.language,
-            o.theme,
-            o.geography,
-            o.time,
-            o.target_groups,
-            o.text,
-        ];
-        all.get(index).copied()
+        self.clone().slot(index).map(|w| *w)
+    }
+
+    /// Every weight, in the order of [`Weights::NAMES`].
+    pub fn all(&self) -> Vec<f32> {
+        (0..Self::NAMES.len()).filter_map(|i| self.get(i)).collect()
     }
 
     /// Sets the weight named `NAMES[index]`; false if there is no such weight.
@@ -221,7 +250,7 @@ impl Default for GeoSpecificity {
             intermediate_region: 0.85,
             sub_region: 0.75,
             region: 0.55,
-            world: 0.3,
+            world: 0.5,
         }
     }
 }
@@ -280,34 +309,18 @@ impl MatcherConfig {
             return Err("keep must be at most 100000".into());
         }
         let finite = |x: f32| x.is_finite() && x >= 0.0;
-        let n = &self.weights.need;
-        let need = [
-            n.language,
-            n.theme,
-            n.support,
-            n.geography,
-            n.time,
-            n.target_groups,
-            n.text,
-            n.capacity,
-        ];
-        let o = &self.weights.offer;
-        let offer = [
-            o.language,
-            o.theme,
-            o.geography,
-            o.time,
-            o.target_groups,
-            o.text,
-        ];
-        if !need.iter().chain(&offer).all(|&w| finite(w)) {
+        if !self.weights.all().into_iter().all(finite) {
             return Err("weights must be finite and not negative".into());
         }
-        // Target groups may not apply; the rest must leave each side something to weigh.
-        if need.iter().sum::<f32>() - n.target_groups <= 0.0
-            || offer.iter().sum::<f32>() - o.target_groups <= 0.0
-        {
-            return Err("each side needs a positive weight besides target groups".into());
+        // Target groups and concepts may not apply; the rest must leave each side something
+        // to weigh.
+        let (n, o) = (&self.weights.need, &self.weights.offer);
+        let need = n.language + n.theme + n.support + n.geography + n.time + n.text + n.capacity;
+        let offer = o.language + o.theme + o.geography + o.time + o.text + o.support;
+        if need <= 0.0 || offer <= 0.0 {
+            return Err(
+                "each side needs a positive weight besides target groups and concepts".into(),
+            );
         }
         let unit = |x: f32| (0.0..=1.0).contains(&x);
         let g = &self.geography;
@@ -329,6 +342,13 @@ impl MatcherConfig {
         // Above one half, a generic offer could outrank one sharing a topic.
         if t.generic_topic_credit > 0.5 {
             return Err("theme_fit.generic_topic_credit must be at most 0.5".into());
+        }
+        let e = &self.experience;
+        if ![e.track_record, e.shortlisted, e.dismissed]
+            .iter()
+            .all(|&x| unit(x))
+        {
+            return Err("experience values must lie in [0, 1]".into());
         }
         let x = &self.text;
         if !(x.k1.is_finite() && x.k1 >= 0.0 && unit(x.b)) {

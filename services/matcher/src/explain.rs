@@ -12,6 +12,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::concepts::Thesaurus;
+use crate::experience::Tally;
 use crate::features::{NeedHot, OfferHot, Window};
 use crate::intern::{LEVEL_COUNTRY, LEVEL_WORLD, tables, values_of};
 use crate::score::{Component, Components, HardRule};
@@ -92,6 +94,8 @@ pub(crate) struct PairView<'a> {
     pub coverage: &'a [u16],
     pub level: Option<u8>,
     pub components: &'a Components,
+    /// What the offer's record says of the pair.
+    pub tally: Tally,
     /// The shared terms contributing most to the text component, best first.
     pub shared_terms: Vec<String>,
 }
@@ -288,6 +292,43 @@ pub(crate) fn reasons(v: &PairView<'_>) -> Vec<Reason> {
             format!("the descriptions share key terms: {}", terms.join(", ")),
         );
     }
+    if c.concepts.is_some_and(|x| x > 0.0) {
+        let shared = v.need.concepts.and(&v.offer.concepts);
+        let labels: Vec<String> = Thesaurus::bundled()
+            .labels(shared.iter())
+            .into_iter()
+            .take(3)
+            .map(in_sentence)
+            .collect();
+        push(
+            Component::Concepts,
+            format!("both are about {}", join(&labels)),
+        );
+    }
+    let t = &v.tally;
+    if t.completed_nearby > 0 {
+        push(
+            Component::TrackRecord,
+            format!(
+                "the provider has completed {} in {}",
+                count(
+                    t.completed_nearby,
+                    "similar partnership",
+                    "similar partnerships"
+                ),
+                geo_name(t.area)
+            ),
+        );
+    }
+    if t.shortlisted > 0 {
+        push(
+            Component::Feedback,
+            format!(
+                "coordinators shortlisted this offer for {}",
+                count(t.shortlisted, "similar need", "similar needs")
+            ),
+        );
+    }
     if c.capacity > 0.0 {
         let free = v.offer.remaining.min(v.offer.capacity);
         let noun = if free == 1 {
@@ -345,7 +386,21 @@ pub(crate) fn concerns(v: &PairView<'_>) -> Vec<Reason> {
     if c.capacity == 0.0 {
         push(Component::Capacity, "the offer is at capacity".to_owned());
     }
+    if v.tally.dismissed > 0 {
+        push(
+            Component::Feedback,
+            format!(
+                "coordinators dismissed this offer for {}",
+                count(v.tally.dismissed, "similar need", "similar needs")
+            ),
+        );
+    }
     out
+}
+
+/// "1 similar need", "3 similar needs".
+fn count(k: u16, one: &str, many: &str) -> String {
+    format!("{k} {}", if k == 1 { one } else { many })
 }
 
 /// The plain message for a failed rule.

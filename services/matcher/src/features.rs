@@ -6,6 +6,9 @@ use capmatch_domain::offer::OfferState;
 use capmatch_domain::window::TimeWindow;
 use chrono::Datelike;
 
+use capmatch_domain::taxonomy::{ThemeCode, TopicCode};
+
+use crate::concepts::{ConceptBits, Thesaurus};
 use crate::intern::{
     LanguageBits, TopicBits, beneficiary_mask, delivery_mask, support_mask, tables, target_mask,
 };
@@ -79,9 +82,14 @@ impl Window {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct NeedHot {
     pub themes: u32,
-    /// Themes under which the need names at least one topic.
+    /// Themes under which the need names (or its text shows) at least one topic.
     pub topic_themes: u32,
+    /// The topics the need names, and those its text shows under its themes.
     pub topics: TopicBits,
+    /// The thesaurus concepts its text speaks of.
+    pub concepts: ConceptBits,
+    /// Those its title names or its description names more than once.
+    pub core: ConceptBits,
     pub languages: LanguageBits,
     pub support: u8,
     pub beneficiary: u8,
@@ -100,6 +108,8 @@ pub(crate) struct Inverses {
     pub languages: f32,
     pub support: f32,
     pub target_groups: f32,
+    /// `1 / |concepts|` for their cosine, each concept weighing 1, or 2 when it is core.
+    pub concepts: f32,
 }
 
 impl Inverses {
@@ -109,6 +119,7 @@ impl Inverses {
         languages: 0.0,
         support: 0.0,
         target_groups: 0.0,
+        concepts: 0.0,
     };
 
     fn of(
@@ -117,6 +128,8 @@ impl Inverses {
         languages: &LanguageBits,
         support: u8,
         groups: u8,
+        concepts: &ConceptBits,
+        core: &ConceptBits,
     ) -> Self {
         let inv = |n: u32| if n == 0 { 0.0 } else { 1.0 / n as f32 };
         Self {
@@ -125,6 +138,8 @@ impl Inverses {
             languages: inv(languages.count()),
             support: inv(support.count_ones()),
             target_groups: inv(groups.count_ones()),
+            // |w|² = Σ (1 + core)² = |concepts| + 3 |core|.
+            concepts: inv(concepts.count() + 3 * core.and(concepts).count()).sqrt(),
         }
     }
 }
@@ -134,6 +149,8 @@ impl NeedHot {
         themes: 0,
         topic_themes: 0,
         topics: crate::intern::Bits([0; 2]),
+        concepts: crate::intern::Bits([0; 4]),
+        core: crate::intern::Bits([0; 4]),
         languages: crate::intern::Bits([0; 3]),
         support: 0,
         beneficiary: 0,
@@ -149,9 +166,14 @@ impl NeedHot {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct OfferHot {
     pub themes: u32,
-    /// Themes under which the offer names at least one topic.
+    /// Themes under which the offer names (or its text shows) at least one topic.
     pub topic_themes: u32,
+    /// The topics the offer names, and those its text shows under its themes.
     pub topics: TopicBits,
+    /// The thesaurus concepts its text speaks of.
+    pub concepts: ConceptBits,
+    /// Those its title names or its description names more than once.
+    pub core: ConceptBits,
     pub languages: LanguageBits,
     pub support: u8,
     pub beneficiaries: u8,
@@ -161,6 +183,8 @@ pub(crate) struct OfferHot {
     pub capacity: u32,
     /// Capacity minus the partnerships the workflow reports as active.
     pub remaining: u32,
+    /// The review workflow has taught something about it (see [`crate::experience`]).
+    pub experienced: bool,
     pub inv: Inverses,
 }
 
@@ -169,6 +193,8 @@ impl OfferHot {
         themes: 0,
         topic_themes: 0,
         topics: crate::intern::Bits([0; 2]),
+        concepts: crate::intern::Bits([0; 4]),
+        core: crate::intern::Bits([0; 4]),
         languages: crate::intern::Bits([0; 3]),
         support: 0,
         beneficiaries: 0,
@@ -177,6 +203,7 @@ impl OfferHot {
         window: Window::OPEN,
         capacity: 0,
         remaining: 0,
+        experienced: false,
         inv: Inverses::ZERO,
     };
 }
@@ -203,7 +230,7 @@ pub(crate) struct OfferFeatures {
     pub doc: Doc,
 }
 
-fn theme_mask(themes: &[capmatch_domain::taxonomy::ThemeCode]) -> u32 {
+fn theme_mask(themes: &[ThemeCode]) -> u32 {
     let t = tables();
     themes
         .iter()
@@ -212,7 +239,7 @@ fn theme_mask(themes: &[capmatch_domain::taxonomy::ThemeCode]) -> u32 {
 }
 
 /// Themes of the topics named.
-fn topic_theme_mask(topics: &[capmatch_domain::taxonomy::TopicCode]) -> u32 {
+fn topic_theme_mask(topics: &[TopicCode]) -> u32 {
     let t = tables();
     topics
         .iter()
@@ -220,7 +247,7 @@ fn topic_theme_mask(topics: &[capmatch_domain::taxonomy::TopicCode]) -> u32 {
         .fold(0, |m, i| m | (1 << i))
 }
 
-fn topic_bits(topics: &[capmatch_domain::taxonomy::TopicCode]) -> TopicBits {
+fn topic_bits(topics: &[TopicCode]) -> TopicBits {
     let t = tables();
     let mut bits = TopicBits::default();
     topics
@@ -240,9 +267,32 @@ fn language_bits(languages: &[capmatch_domain::codes::LanguageCode]) -> Language
     bits
 }
 
+/// What a text of an entity with `themes` and the named `topics` is about: its concepts, its
+/// core concepts, and its topics: the named ones, and under each of its themes where it names
+/// none, its core concepts' topics there (a poster who named topics said what it meant).
+fn read(
+    title: &str,
+    description: &str,
+    themes: &[ThemeCode],
+    topics: &[TopicCode],
+) -> (ConceptBits, ConceptBits, Vec<TopicCode>) {
+    let thesaurus = Thesaurus::bundled();
+    let (concepts, core) = thesaurus.read_entity(title, description);
+    let mut all: Vec<TopicCode> = topics.to_vec();
+    let named: Vec<ThemeCode> = topics.iter().map(TopicCode::theme).collect();
+    for topic in thesaurus.topics_of(&core) {
+        let theme = topic.theme();
+        if themes.contains(&theme) && !named.contains(&theme) && !all.contains(topic) {
+            all.push(*topic);
+        }
+    }
+    (concepts, core, all)
+}
+
 pub(crate) fn need_features(state: &NeedState, text: &mut TextModel) -> NeedFeatures {
     let d = &state.details;
-    let (themes, topics) = (theme_mask(&d.themes), topic_bits(&d.topics));
+    let (concepts, core, all_topics) = read(&d.title, &d.description, &d.themes, &d.topics);
+    let (themes, topics) = (theme_mask(&d.themes), topic_bits(&all_topics));
     let languages = language_bits(&d.languages);
     let (support, target_groups) = (
         support_mask(&d.support_types),
@@ -251,8 +301,10 @@ pub(crate) fn need_features(state: &NeedState, text: &mut TextModel) -> NeedFeat
     NeedFeatures {
         hot: NeedHot {
             themes,
-            topic_themes: topic_theme_mask(&d.topics),
+            topic_themes: topic_theme_mask(&all_topics),
             topics,
+            concepts,
+            core,
             languages,
             support,
             beneficiary: beneficiary_mask(std::slice::from_ref(&d.beneficiary_type)),
@@ -260,7 +312,15 @@ pub(crate) fn need_features(state: &NeedState, text: &mut TextModel) -> NeedFeat
             target_groups,
             languages_required: d.languages_required,
             window: Window::from_domain(&d.window),
-            inv: Inverses::of(themes, &topics, &languages, support, target_groups),
+            inv: Inverses::of(
+                themes,
+                &topics,
+                &languages,
+                support,
+                target_groups,
+                &concepts,
+                &core,
+            ),
         },
         country: tables().country(&state.country).unwrap_or(u16::MAX),
         partners_wanted: d.partners_wanted,
@@ -275,7 +335,8 @@ pub(crate) fn offer_features(state: &OfferState, text: &mut TextModel) -> OfferF
     let mut coverage: Vec<u16> = d.coverage.iter().filter_map(|g| t.geo(g)).collect();
     coverage.sort_unstable_by_key(|&g| (std::cmp::Reverse(t.level(g)), g));
     coverage.dedup();
-    let (themes, topics) = (theme_mask(&d.themes), topic_bits(&d.topics));
+    let (concepts, core, all_topics) = read(&d.title, &d.description, &d.themes, &d.topics);
+    let (themes, topics) = (theme_mask(&d.themes), topic_bits(&all_topics));
     let languages = language_bits(&d.languages);
     let (support, target_groups) = (
         support_mask(&d.support_types),
@@ -284,8 +345,10 @@ pub(crate) fn offer_features(state: &OfferState, text: &mut TextModel) -> OfferF
     OfferFeatures {
         hot: OfferHot {
             themes,
-            topic_themes: topic_theme_mask(&d.topics),
+            topic_themes: topic_theme_mask(&all_topics),
             topics,
+            concepts,
+            core,
             languages,
             support,
             beneficiaries: beneficiary_mask(&d.beneficiary_types),
@@ -294,7 +357,16 @@ pub(crate) fn offer_features(state: &OfferState, text: &mut TextModel) -> OfferF
             window: Window::from_domain(&d.window),
             capacity: d.capacity,
             remaining: d.capacity,
-            inv: Inverses::of(themes, &topics, &languages, support, target_groups),
+            experienced: false,
+            inv: Inverses::of(
+                themes,
+                &topics,
+                &languages,
+                support,
+                target_groups,
+                &concepts,
+                &core,
+            ),
         },
         coverage: coverage.into(),
         doc: text.doc(&d.title, &d.description),

@@ -12,6 +12,10 @@
 //! - [`score`]: the pair model: [`HardRule`]s, soft [`Components`] and the reciprocal score.
 //! - [`explain`]: [`Suggestion`], [`Reason`] and [`Explanation`], in plain language.
 //! - [`text`]: tokeniser, stemmer, corpus statistics and BM25 term signatures.
+//! - [`experience`]: what the review workflow taught about an offer (track record, coordinators'
+//!   shortlists and dismissals for similar needs), and how it moves a pair's score.
+//! - [`concepts`]: the multilingual thesaurus: what a text is about (concepts, and the topics
+//!   a poster did not name), whatever its language.
 //! - [`plan`]: the min-cost-flow assignment behind [`Engine::plan`].
 //! - [`config`]: [`MatcherConfig`] and its [`Weights`], with their defaults.
 //! - [`eval`]: the labelled evaluation set and its metrics (hit@k, MRR), and weight tuning.
@@ -33,9 +37,11 @@
 //! or offer touches only the lists of what it can reach. See `README.md` in this crate for the
 //! model, the defaults and the figures.
 
+pub mod concepts;
 pub mod config;
 pub mod engine;
 pub mod eval;
+pub mod experience;
 pub mod explain;
 mod features;
 mod index;
@@ -47,8 +53,11 @@ pub mod synth;
 pub mod text;
 mod toplist;
 
-pub use config::{GeoSpecificity, MatcherConfig, NeedWeights, OfferWeights, ThemeFit, Weights};
+pub use config::{
+    ExperienceConfig, GeoSpecificity, MatcherConfig, NeedWeights, OfferWeights, ThemeFit, Weights,
+};
 pub use engine::{Change, Engine, EngineBuilder, EngineError, ScanMode, ScoredPair, Stats};
+pub use experience::{Outcome, Tally};
 pub use explain::{Explanation, Reason, RuleFailure, Standing, Suggestion};
 pub use plan::{Assignment, Plan};
 pub use score::{Component, Components, HardRule};

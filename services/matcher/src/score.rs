@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::MatcherConfig;
+use crate::experience::{Tally, weight};
 use crate::features::{NeedHot, OfferHot, Window};
 
 /// A rule whose failure keeps a pair out of the suggestions.
@@ -94,10 +95,16 @@ pub enum Component {
     TargetGroups,
     Text,
     Capacity,
+    /// What both texts are about, by the thesaurus's concepts.
+    Concepts,
+    /// Partnerships the provider completed for similar needs nearby.
+    TrackRecord,
+    /// How coordinators decided on the offer for similar needs.
+    Feedback,
 }
 
 impl Component {
-    pub const ALL: [Component; 8] = [
+    pub const ALL: [Component; 11] = [
         Component::Language,
         Component::Theme,
         Component::Support,
@@ -106,6 +113,9 @@ impl Component {
         Component::TargetGroups,
         Component::Text,
         Component::Capacity,
+        Component::Concepts,
+        Component::TrackRecord,
+        Component::Feedback,
     ];
 }
 
@@ -123,6 +133,9 @@ pub struct Components {
     pub theme_offer: f32,
     /// Share of the need's support types the offer provides.
     pub support: f32,
+    /// Share of the offer's support types the need asks for: an offer of exactly the kind of
+    /// help asked for fits better than one of every kind.
+    pub support_offer: f32,
     /// How precisely the offer's coverage aims at the need's country (configured by level);
     /// counts on both sides.
     pub geography: f32,
@@ -134,8 +147,17 @@ pub struct Components {
     pub target_groups_offer: Option<f32>,
     /// Cosine of the BM25 term signatures of the two texts.
     pub text: f32,
+    /// Cosine of the two texts' concepts (the thesaurus's, in any of its languages): what both
+    /// are about, whatever their words; `None` when either text shows none.
+    pub concepts: Option<f32>,
     /// Share of the offer's capacity still free.
     pub capacity: f32,
+    /// `k / (k + 1)` for the `k` partnerships the provider completed for similar needs in the
+    /// need's area; raises the score (see [`crate::experience`]).
+    pub track_record: f32,
+    /// `s / (s + 1) − d / (d + 1)` for the `s` similar needs coordinators shortlisted the
+    /// offer for and the `d` they dismissed it for; moves the score up or down.
+    pub feedback: f32,
 }
 
 impl Components {
@@ -150,6 +172,9 @@ impl Components {
             Component::TargetGroups => self.target_groups.unwrap_or(0.0),
             Component::Text => self.text,
             Component::Capacity => self.capacity,
+            Component::Concepts => self.concepts.unwrap_or(0.0),
+            Component::TrackRecord => self.track_record,
+            Component::Feedback => self.feedback,
         }
     }
 }
@@ -206,13 +231,17 @@ pub(crate) struct Scorer {
     share: f32,
     credit: f32,
     geo: [f32; 5],
-    /// language, theme, support, geography, time, target groups, text, capacity.
-    need: [f32; 8],
-    /// language, theme, geography, time, target groups, text.
-    offer: [f32; 6],
-    /// Indexed by whether target groups apply.
-    inv_need: [f32; 2],
-    inv_offer: [f32; 2],
+    /// language, theme, support, geography, time, target groups, text, capacity, concepts.
+    need: [f32; 9],
+    /// language, theme, geography, time, target groups, text, support, concepts.
+    offer: [f32; 8],
+    /// The reciprocal of each side's weight sum, indexed by whether target groups apply and
+    /// whether concepts do.
+    inv_need: [[f32; 2]; 2],
+    inv_offer: [[f32; 2]; 2],
+    /// Track record, shortlists, dismissals: the share of the distance to 1 (or to 0) each
+    /// moves a score by, at full weight.
+    experience: [f32; 3],
 }
 
 fn inverse(x: f32) -> f32 {
@@ -231,6 +260,7 @@ impl Scorer {
             w.target_groups,
             w.text,
             w.capacity,
+            w.concepts,
         ];
         let offer = [
             v.language,
@@ -239,17 +269,30 @@ impl Scorer {
             v.time,
             v.target_groups,
             v.text,
+            v.support,
+            v.concepts,
         ];
         let need_sum: f32 = need.iter().sum();
         let offer_sum: f32 = offer.iter().sum();
+        let sums = |sum: f32, groups: f32, concepts: f32| {
+            [
+                [inverse(sum - groups - concepts), inverse(sum - groups)],
+                [inverse(sum - concepts), inverse(sum)],
+            ]
+        };
         Self {
             share: cfg.theme_fit.theme_share,
             credit: cfg.theme_fit.generic_topic_credit,
             geo: cfg.geography.by_level(),
             need,
             offer,
-            inv_need: [inverse(need_sum - w.target_groups), inverse(need_sum)],
-            inv_offer: [inverse(offer_sum - v.target_groups), inverse(offer_sum)],
+            inv_need: sums(need_sum, w.target_groups, w.concepts),
+            inv_offer: sums(offer_sum, v.target_groups, v.concepts),
+            experience: [
+                cfg.experience.track_record,
+                cfg.experience.shortlisted,
+                cfg.experience.dismissed,
+            ],
         }
     }
 
@@ -295,7 +338,9 @@ impl Scorer {
             )
         };
 
-        let support = (n.support & o.support).count_ones() as f32 * n.inv.support;
+        let shared_support = (n.support & o.support).count_ones() as f32;
+        let support = shared_support * n.inv.support;
+        let support_offer = shared_support * o.inv.support;
         let geography = level.map_or(0.0, |l| {
             self.geo.get(usize::from(l)).copied().unwrap_or(0.0)
         });
@@ -309,17 +354,30 @@ impl Scorer {
         } else {
             o.remaining.min(o.capacity) as f32 / o.capacity as f32
         };
+        // Each concept weighs 1, or 2 when it is core: the dot product of the two weight
+        // vectors is Σ (1 + core_n)(1 + core_o) over the shared concepts.
+        let shared = n.concepts.and(&o.concepts);
+        let dot = shared.count()
+            + shared.and(&n.core).count()
+            + shared.and(&o.core).count()
+            + shared.and(&n.core).and(&o.core).count();
+        let concepts = (n.inv.concepts > 0.0 && o.inv.concepts > 0.0)
+            .then(|| (dot as f32 * n.inv.concepts * o.inv.concepts).min(1.0));
         Components {
             language,
             theme,
             theme_offer,
             support,
+            support_offer,
             geography,
             time,
             target_groups,
             target_groups_offer,
             text,
             capacity,
+            concepts,
+            track_record: 0.0,
+            feedback: 0.0,
         }
     }
 
@@ -327,6 +385,8 @@ impl Scorer {
     #[inline(always)]
     pub fn fit(&self, c: &Components) -> Fit {
         let w = &self.need;
+        let concepts = c.concepts.unwrap_or(0.0);
+        let with_concepts = usize::from(c.concepts.is_some());
         let need_sum = w[0] * c.language
             + w[1] * c.theme
             + w[2] * c.support
@@ -334,24 +394,49 @@ impl Scorer {
             + w[4] * c.time
             + w[5] * c.target_groups.unwrap_or(0.0)
             + w[6] * c.text
-            + w[7] * c.capacity;
+            + w[7] * c.capacity
+            + w[8] * concepts;
         let v = &self.offer;
         let offer_sum = v[0] * c.language
             + v[1] * c.theme_offer
             + v[2] * c.geography
             + v[3] * c.time
             + v[4] * c.target_groups_offer.unwrap_or(0.0)
-            + v[5] * c.text;
-        let need =
-            (need_sum * self.inv_need[usize::from(c.target_groups.is_some())]).clamp(0.0, 1.0);
-        let offer = (offer_sum * self.inv_offer[usize::from(c.target_groups_offer.is_some())])
-            .clamp(0.0, 1.0);
+            + v[5] * c.text
+            + v[6] * c.support_offer
+            + v[7] * concepts;
+        let inv_need = self.inv_need[usize::from(c.target_groups.is_some())][with_concepts];
+        let inv_offer = self.inv_offer[usize::from(c.target_groups_offer.is_some())][with_concepts];
+        let need = (need_sum * inv_need).clamp(0.0, 1.0);
+        let offer = (offer_sum * inv_offer).clamp(0.0, 1.0);
         let score = if need + offer > 0.0 {
             2.0 * need * offer / (need + offer)
         } else {
             0.0
         };
         Fit { need, offer, score }
+    }
+
+    /// `c` and `fit` with what the offer's record says of the pair (`t`).
+    pub fn with_experience(&self, c: &mut Components, fit: Fit, t: &Tally) -> Fit {
+        if t.is_empty() {
+            return fit;
+        }
+        let (done, short, dismissed) = (
+            weight(t.completed_nearby),
+            weight(t.shortlisted),
+            weight(t.dismissed),
+        );
+        c.track_record = done;
+        c.feedback = short - dismissed;
+        let [track, shortlisted, dismissals] = self.experience;
+        let up = (track * done + shortlisted * short).min(1.0);
+        let down = (dismissals * dismissed).min(1.0);
+        let s = fit.score;
+        Fit {
+            score: (s + (1.0 - s) * up - s * down).clamp(0.0, 1.0),
+            ..fit
+        }
     }
 
     /// Components and fit of a pair, from its parts.

@@ -255,3 +255,66 @@ fn probe_succeeds_only_on_200() {
     assert!(out.status.success(), "{}", text(&out));
     server.join().unwrap();
 }
+
+/// Two programmes and two needs, each need labelled with the programme that delivered it.
+const CASES: &str = r#"{
+  "offers": [
+    {"id": "o-csirt", "provider": "A response-team network", "provider_type": "technical_community",
+     "title": "Setting up national CSIRTs",
+     "description": "Mentors help governments create national computer incident response teams: mandate, services, staffing, playbooks.",
+     "themes": ["incident_management_cip"], "modalities": ["technical_assistance", "training"],
+     "regions": ["world"], "languages": ["en", "fr"], "eligible_beneficiaries": ["government"]},
+    {"id": "o-law", "provider": "A legal institute", "provider_type": "academia",
+     "title": "Cybercrime legislation drafting",
+     "description": "Legal experts help draft computer crime laws and train prosecutors and judges on electronic evidence.",
+     "themes": ["cybercrime"], "modalities": ["policy_advice", "training"],
+     "countries": ["SN", "GM", "GH"], "languages": ["en", "fr"], "eligible_beneficiaries": ["government"]}
+  ],
+  "needs": [
+    {"id": "n-cert", "state": "SN", "title": "A national CERT",
+     "description": "We want to establish a national computer emergency response team and train its staff.",
+     "themes": ["incident_management_cip"], "modalities": ["technical_assistance"], "languages": ["fr"],
+     "beneficiary_type": "government", "true_offers": ["o-csirt"]},
+    {"id": "n-law", "state": "GM", "title": "A computer-crime bill",
+     "description": "Our laws lack procedural powers for electronic evidence; we need help drafting a bill.",
+     "themes": ["cybercrime"], "modalities": ["policy_advice"], "languages": ["en"],
+     "beneficiary_type": "government", "true_offers": ["o-law"], "related_offers": ["o-csirt"]}
+  ]
+}"#;
+
+#[test]
+fn eval_scores_a_case_file_through_a_capmatch_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.json");
+    std::fs::write(&cases, CASES).unwrap();
+    let before = eval_dirs();
+    let out = capmatch(
+        dir.path(),
+        &["eval", "--cases", cases.to_str().unwrap(), "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["needs"], 2, "{report}");
+    assert_eq!(report["offers"], 2, "{report}");
+    assert_eq!(report["hit_at_1"], 1.0, "{report}");
+    assert_eq!(report["mrr"], 1.0, "{report}");
+    let per_need = report["per_need"].as_array().unwrap();
+    assert_eq!(per_need[0]["need"], "n-cert");
+    assert_eq!(per_need[0]["rank"], 1);
+    assert_eq!(per_need[1]["first"], "o-law");
+    // Its own capmatch is gone, with its data directory.
+    assert_eq!(eval_dirs(), before, "a data directory was left behind");
+}
+
+/// The data directories `capmatch eval` made and has not removed.
+fn eval_dirs() -> usize {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("capmatch-eval-")
+        })
+        .count()
+}

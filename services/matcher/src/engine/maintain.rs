@@ -18,7 +18,7 @@ use crate::intern::tables;
 use crate::score::passes_rest;
 use crate::toplist::{Entry, TopList, sort};
 
-use super::{Engine, Gate, pair_key};
+use super::{Engine, Gate, NeedAt, pair_key};
 
 /// A candidate in the selection heap, ordered by rank (greater is better).
 #[derive(Debug, Clone, Copy)]
@@ -284,7 +284,12 @@ impl Engine {
                         continue;
                     }
                     let text = scratch.dense.dot(&card.sig);
-                    let (_, fit) = self.scorer.evaluate(&need, offer, level, text);
+                    let at = NeedAt {
+                        slot: n,
+                        hot: &need,
+                        country,
+                    };
+                    let (_, fit, _) = self.score_pair(at, o, offer, level, text);
                     scratch.cands.push(Entry {
                         score: fit.score,
                         slot: o,
@@ -330,7 +335,12 @@ impl Engine {
                             continue;
                         }
                         let text = scratch.dense.dot(&card.sig);
-                        let (_, fit) = self.scorer.evaluate(need, &offer, level, text);
+                        let at = NeedAt {
+                            slot: n,
+                            hot: need,
+                            country,
+                        };
+                        let (_, fit, _) = self.score_pair(at, o, &offer, level, text);
                         scratch.cands.push(Entry {
                             score: fit.score,
                             slot: n,

@@ -20,12 +20,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::MatcherConfig;
+use crate::experience::{Case, Outcome, Tally};
 use crate::features::{
     NeedFeatures, NeedHot, OfferFeatures, OfferHot, need_features, offer_features,
 };
 use crate::index::{NeedCard, OfferCard, Postings};
 use crate::intern::tables;
-use crate::score::Scorer;
+use crate::score::{Components, Fit, Scorer};
 use crate::text::{Dense, Sig, TextModel, TextStats};
 use crate::toplist::{Entry, TopList};
 
@@ -248,6 +249,8 @@ pub struct Engine {
     pub(crate) offer_index: Postings<OfferCard>,
     /// Dismissed pairs as `need slot << 32 | offer slot`.
     pub(crate) dismissed: HashSet<u64, FastBuild>,
+    /// What the review workflow taught about each offer (by offer slot).
+    pub(crate) experience: Vec<Box<[Case]>>,
     pub(crate) pending_needs: Vec<u32>,
     pub(crate) pending_offers: Vec<u32>,
     pub(crate) scratch: Scratch,
@@ -255,6 +258,14 @@ pub struct Engine {
     pub(crate) loading: bool,
     /// Full recomputations done (builds and text refreshes).
     pub(crate) rebuilds: u64,
+}
+
+/// A need as a pair is scored: its slot, its features and its country.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NeedAt<'a> {
+    pub slot: u32,
+    pub hot: &'a NeedHot,
+    pub country: u16,
 }
 
 pub(crate) fn pair_key(need: u32, offer: u32) -> u64 {
@@ -285,6 +296,7 @@ impl Engine {
             need_index: Postings::new(t.themes.len(), t.geos.len()),
             offer_index: Postings::new(t.themes.len(), t.geos.len()),
             dismissed: HashSet::default(),
+            experience: Vec::new(),
             pending_needs: Vec::new(),
             pending_offers: Vec::new(),
             scratch: Scratch::default(),
@@ -347,6 +359,7 @@ impl Engine {
             load: 0,
         });
         self.offer_hot.push(OfferHot::EMPTY);
+        self.experience.push(Box::default());
         self.offer_ids.push(id.as_uuid().as_u128());
         self.offer_lists.push(TopList::default());
         self.offer_gate.push(Gate::OPEN);
@@ -398,6 +411,7 @@ impl Engine {
         }
         let mut feats = offer_features(&offer, &mut self.text);
         feats.hot.remaining = feats.hot.capacity.saturating_sub(self.offers[s].load);
+        feats.hot.experienced = !self.experience[s].is_empty();
         if self.offers[s].status == Some(offer.status)
             && self.offers[s].feats.as_ref() == Some(&feats)
         {
@@ -478,6 +492,69 @@ impl Engine {
         true
     }
 
+    /// Sets what the review workflow has taught about the offer: each need it has a decided
+    /// partnership with and how that stands ([`Outcome`]); the needs' current features are
+    /// recorded with it. Set it again when one of those needs changes. Returns whether it
+    /// changed anything.
+    pub fn set_offer_experience(&mut self, offer: OfferId, cases: &[(NeedId, Outcome)]) -> bool {
+        let o = self.offer_slot_or_insert(offer);
+        let s = o as usize;
+        let recorded: Box<[Case]> = cases
+            .iter()
+            .filter_map(|&(need, outcome)| {
+                let &n = self.need_slot.get(&need)?;
+                let country = self.needs[n as usize].feats.as_ref()?.country;
+                Some(Case::new(
+                    need,
+                    outcome,
+                    &self.need_hot[n as usize],
+                    country,
+                ))
+            })
+            .collect();
+        if recorded == self.experience[s] {
+            return false;
+        }
+        let active = self.offers[s].active;
+        if active {
+            self.deactivate_offer(o);
+        }
+        let experienced = !recorded.is_empty();
+        self.experience[s] = recorded;
+        self.offer_hot[s].experienced = experienced;
+        if let Some(f) = self.offers[s].feats.as_mut() {
+            f.hot.experienced = experienced;
+        }
+        if active {
+            self.activate_offer(o);
+        }
+        self.settle();
+        true
+    }
+
+    /// The components and fit of the pair of `need` and offer slot `o` (features `oh`), with
+    /// what the offer's record says of it: the one way every pass, scan and explanation
+    /// scores a pair.
+    #[inline]
+    pub(crate) fn score_pair(
+        &self,
+        need: NeedAt<'_>,
+        o: u32,
+        oh: &OfferHot,
+        level: Option<u8>,
+        text: f32,
+    ) -> (Components, Fit, Tally) {
+        let (mut c, fit) = self.scorer.evaluate(need.hot, oh, level, text);
+        if !oh.experienced {
+            return (c, fit, Tally::default());
+        }
+        let cases = self.experience.get(o as usize).map_or(&[][..], |c| &c[..]);
+        let id = self.needs[need.slot as usize].id;
+        let tally = Tally::of(cases, id, need.hot, need.country);
+        let fit = self.scorer.with_experience(&mut c, fit, &tally);
+        (c, fit, tally)
+    }
+
     /// Takes a new snapshot of document frequencies and recomputes every score and list.
     /// Runs by itself when the corpus drifts past `text.refresh_ratio`.
     pub fn refresh_text_stats(&mut self) {
@@ -516,6 +593,13 @@ impl EngineBuilder {
 
     pub fn offer_load(&mut self, offer: OfferId, active_partnerships: u32) -> &mut Self {
         self.engine.set_offer_load(offer, active_partnerships);
+        self
+    }
+
+    /// The offer's experience ([`Engine::set_offer_experience`]); give it after the needs it
+    /// names.
+    pub fn offer_experience(&mut self, offer: OfferId, cases: &[(NeedId, Outcome)]) -> &mut Self {
+        self.engine.set_offer_experience(offer, cases);
         self
     }
 

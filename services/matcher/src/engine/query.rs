@@ -8,17 +8,18 @@ use capmatch_domain::offer::OfferStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::experience::Tally;
 use crate::explain::{
     Explanation, PairView, RuleFailure, Standing, Suggestion, concerns, reasons, rule_message,
 };
 use crate::index::theme_ids;
 use crate::intern::tables;
 use crate::plan::{Assignment, Plan, PlanEdge, SCORE_SCALE, max_profit_assignment};
-use crate::score::{Components, HardRule, content_rules};
+use crate::score::{Components, Fit, HardRule, content_rules};
 use crate::text::{cosine, shared_terms};
 use crate::toplist::{Entry, before};
 
-use super::{Engine, EngineError, FastBuild, pair_key};
+use super::{Engine, EngineError, FastBuild, NeedAt, pair_key};
 
 /// A pair and its score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -100,10 +101,31 @@ impl Engine {
         if content_rules(nh, oh, level) != 0 {
             return None;
         }
-        Some(self.scorer.evaluate(nh, oh, level, text).1.score)
+        Some(self.scored(n, o, level, text).1.score)
     }
 
-    fn view<'a>(&'a self, n: u32, o: u32, components: &'a Components) -> PairView<'a> {
+    /// Components, fit and the offer's record of the pair of slots (`n`, `o`).
+    fn scored(&self, n: u32, o: u32, level: Option<u8>, text: f32) -> (Components, Fit, Tally) {
+        let (nh, oh) = (&self.need_hot[n as usize], &self.offer_hot[o as usize]);
+        let country = self.needs[n as usize]
+            .feats
+            .as_ref()
+            .map_or(u16::MAX, |f| f.country);
+        let need = NeedAt {
+            slot: n,
+            hot: nh,
+            country,
+        };
+        self.score_pair(need, o, oh, level, text)
+    }
+
+    fn view<'a>(
+        &'a self,
+        n: u32,
+        o: u32,
+        components: &'a Components,
+        tally: Tally,
+    ) -> PairView<'a> {
         let (nr, or) = (&self.needs[n as usize], &self.offers[o as usize]);
         let (level, _) = self.level_and_text(n, o);
         PairView {
@@ -113,6 +135,7 @@ impl Engine {
             coverage: or.feats.as_ref().map_or(&[][..], |f| &f.coverage[..]),
             level,
             components,
+            tally,
             shared_terms: shared_terms(&nr.sig, &or.sig)
                 .into_iter()
                 .map(|(t, _)| self.text.term(t).to_owned())
@@ -121,10 +144,9 @@ impl Engine {
     }
 
     fn suggestion(&self, n: u32, o: u32, rank: usize) -> Suggestion {
-        let (nh, oh) = (&self.need_hot[n as usize], &self.offer_hot[o as usize]);
         let (level, text) = self.level_and_text(n, o);
-        let (components, fit) = self.scorer.evaluate(nh, oh, level, text);
-        let reasons = reasons(&self.view(n, o, &components));
+        let (components, fit, tally) = self.scored(n, o, level, text);
+        let reasons = reasons(&self.view(n, o, &components, tally));
         Suggestion {
             need: self.needs[n as usize].id,
             offer: self.offers[o as usize].id,
@@ -293,10 +315,9 @@ impl Engine {
     pub fn explain(&self, need: NeedId, offer: OfferId) -> Result<Explanation, EngineError> {
         let n = self.need_of(need)?;
         let o = self.offer_of(offer)?;
-        let (nh, oh) = (&self.need_hot[n as usize], &self.offer_hot[o as usize]);
         let (level, text) = self.level_and_text(n, o);
-        let (components, fit) = self.scorer.evaluate(nh, oh, level, text);
-        let view = self.view(n, o, &components);
+        let (components, fit, tally) = self.scored(n, o, level, text);
+        let view = self.view(n, o, &components, tally);
         let failed = self.failed_rules(n, o);
         let status = self.needs[n as usize]
             .status
@@ -404,12 +425,7 @@ impl Engine {
                 ScanMode::Full => {
                     let failed = self.failed_rules(n, o);
                     let (level, text) = self.level_and_text(n, o);
-                    let (_, fit) = self.scorer.evaluate(
-                        &self.need_hot[n as usize],
-                        &self.offer_hot[o as usize],
-                        level,
-                        text,
-                    );
+                    let (_, fit, _) = self.scored(n, o, level, text);
                     (failed == 0).then_some(fit.score)
                 }
                 ScanMode::RulesFirst => {

@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use crate::config::MatcherConfig;
 use crate::engine::{Engine, EngineError};
+use crate::experience::Outcome;
 
 /// Why, since when and because of which feed event a need's or offer's matches are closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,14 +158,17 @@ impl Knowledge {
             engine.upsert_need(state.clone());
         }
         self.needs.insert(id, NeedEntry { state, closing });
-        if counted_before != Some(counted_now) {
-            let offers: BTreeSet<OfferId> = self
-                .matches_of_need(id)
-                .map(|m| m.state.pair.offer_id)
-                .collect();
-            for offer in offers {
+        // The need's partnerships count in their offers' loads (while it is not restricted)
+        // and experience (as the need is now).
+        let offers: BTreeSet<OfferId> = self
+            .matches_of_need(id)
+            .map(|m| m.state.pair.offer_id)
+            .collect();
+        for offer in offers {
+            if counted_before != Some(counted_now) {
                 self.refresh_load(offer);
             }
+            self.refresh_experience(offer);
         }
         if earlier.is_none()
             && let Some(closing) = closing
@@ -226,6 +230,7 @@ impl Knowledge {
             engine.set_dismissed(need, offer, true);
         }
         self.refresh_load(offer);
+        self.refresh_experience(offer);
         if status.is_open() {
             let closing = self
                 .needs
@@ -268,6 +273,43 @@ impl Knowledge {
         self.loads.insert(offer, load);
         if let Some(engine) = self.engine.as_mut() {
             engine.set_offer_load(offer, load);
+        }
+    }
+
+    /// What the offer's decided partnerships on needs that are not restricted teach: completed
+    /// ones its track record, shortlisted (or introduced, or agreed) ones and dismissed ones the
+    /// coordinators' feedback. Restricted needs teach nothing anyone else could see.
+    fn experience_of(&self, offer: OfferId) -> Vec<(NeedId, Outcome)> {
+        self.by_offer
+            .get(&offer)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.matches.get(id))
+            .filter(|m| {
+                self.needs
+                    .get(&m.state.pair.need_id)
+                    .is_some_and(|n| counted(&n.state))
+            })
+            .filter_map(|m| {
+                let outcome = match m.state.status {
+                    MatchStatus::Completed => Outcome::Completed,
+                    MatchStatus::Shortlisted | MatchStatus::Introduced | MatchStatus::Agreed => {
+                        Outcome::Shortlisted
+                    }
+                    MatchStatus::Dismissed => Outcome::Dismissed,
+                    MatchStatus::Suggested | MatchStatus::Declined | MatchStatus::Closed => {
+                        return None;
+                    }
+                };
+                Some((m.state.pair.need_id, outcome))
+            })
+            .collect()
+    }
+
+    fn refresh_experience(&mut self, offer: OfferId) {
+        let cases = self.experience_of(offer);
+        if let Some(engine) = self.engine.as_mut() {
+            engine.set_offer_experience(offer, &cases);
         }
     }
 
@@ -321,6 +363,12 @@ impl Knowledge {
         }
         for (offer, load) in &self.loads {
             builder.offer_load(*offer, *load);
+        }
+        for offer in self.by_offer.keys() {
+            let cases = self.experience_of(*offer);
+            if !cases.is_empty() {
+                builder.offer_experience(*offer, &cases);
+            }
         }
         self.engine = Some(builder.build());
         Ok(())

@@ -7,7 +7,7 @@ use capmatch_domain::ids::{NeedId, OfferId};
 use capmatch_domain::need::{NeedState, NeedStatus};
 use capmatch_domain::offer::{OfferState, OfferStatus};
 use capmatch_matcher::synth::{Generator, Profile};
-use capmatch_matcher::{Change, Engine, MatcherConfig, ScanMode, Suggestion};
+use capmatch_matcher::{Change, Engine, MatcherConfig, Outcome, ScanMode, Suggestion};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ enum Op {
     OfferStatus(usize, u8),
     Dismiss(usize, usize, bool),
     Load(usize, u32),
+    /// The offer's experience of needs: (need, outcome 0 completed, 1 shortlisted, 2 dismissed).
+    Experience(usize, Vec<(usize, u8)>),
     Refresh,
 }
 
@@ -29,6 +31,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..10, 0u8..3).prop_map(|(i, s)| Op::OfferStatus(i, s)),
         2 => (0usize..10, 0usize..10, any::<bool>()).prop_map(|(n, o, d)| Op::Dismiss(n, o, d)),
         1 => (0usize..10, 0u32..4).prop_map(|(o, l)| Op::Load(o, l)),
+        2 => (0usize..10, prop::collection::vec((0usize..10, 0u8..3), 0..4))
+            .prop_map(|(o, cases)| Op::Experience(o, cases)),
         1 => Just(Op::Refresh),
     ]
 }
@@ -46,7 +50,10 @@ struct World {
     offers: Vec<Option<OfferState>>,
     dismissed: BTreeSet<(usize, usize)>,
     loads: BTreeMap<usize, u32>,
+    experience: BTreeMap<usize, Vec<(usize, u8)>>,
 }
+
+const OUTCOMES: [Outcome; 3] = [Outcome::Completed, Outcome::Shortlisted, Outcome::Dismissed];
 
 impl World {
     fn need(&mut self, i: usize) -> NeedState {
@@ -94,14 +101,45 @@ impl World {
         self.offers[i].clone().unwrap()
     }
 
+    /// The offer's experience as the engine takes it.
+    fn cases(&self, o: usize) -> Vec<(NeedId, Outcome)> {
+        self.experience
+            .get(&o)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(n, k)| Some((self.needs[n].as_ref()?.id, OUTCOMES[usize::from(k)])))
+            .collect()
+    }
+
+    /// After need `i` changed: the experience naming it is recorded again, as the service
+    /// does.
+    fn reexperience(&self, e: &mut Engine, i: usize) {
+        for (&o, cases) in &self.experience {
+            if cases.iter().any(|&(n, _)| n == i) {
+                e.set_offer_experience(self.offers[o].as_ref().unwrap().id, &self.cases(o));
+            }
+        }
+    }
+
     fn apply(&mut self, e: &mut Engine, op: &Op) {
-        match *op {
+        match op {
             Op::ReviseNeed(i) => {
+                let i = *i;
                 let n = self.need(i);
                 e.upsert_need(n.clone());
                 self.needs[i] = Some(n);
+                self.reexperience(e, i);
+            }
+            Op::Experience(o, cases) => {
+                for &(n, _) in cases {
+                    self.ensure_need(e, n);
+                }
+                let offer = self.ensure_offer(e, *o);
+                self.experience.insert(*o, cases.clone());
+                e.set_offer_experience(offer.id, &self.cases(*o));
             }
             Op::NeedStatus(i, s) => {
+                let (i, s) = (*i, *s);
                 let mut n = self.ensure_need(e, i);
                 n.status = [
                     NeedStatus::Open,
@@ -111,13 +149,16 @@ impl World {
                 n.version += 1;
                 e.upsert_need(n.clone());
                 self.needs[i] = Some(n);
+                self.reexperience(e, i);
             }
             Op::ReviseOffer(i) => {
+                let i = *i;
                 let o = self.offer(i);
                 e.upsert_offer(o.clone());
                 self.offers[i] = Some(o);
             }
             Op::OfferStatus(i, s) => {
+                let (i, s) = (*i, *s);
                 let mut o = self.ensure_offer(e, i);
                 o.status = [
                     OfferStatus::Open,
@@ -129,6 +170,7 @@ impl World {
                 self.offers[i] = Some(o);
             }
             Op::Dismiss(n, o, d) => {
+                let (n, o, d) = (*n, *o, *d);
                 let need = self.ensure_need(e, n);
                 let offer = self.ensure_offer(e, o);
                 e.set_dismissed(need.id, offer.id, d);
@@ -139,6 +181,7 @@ impl World {
                 }
             }
             Op::Load(o, l) => {
+                let (o, l) = (*o, *l);
                 let offer = self.ensure_offer(e, o);
                 e.set_offer_load(offer.id, l);
                 self.loads.insert(o, l);
@@ -212,6 +255,7 @@ proptest! {
             offers: vec![None; 10],
             dismissed: BTreeSet::new(),
             loads: BTreeMap::new(),
+            experience: BTreeMap::new(),
         };
         for i in 0..10 {
             world.ensure_need(&mut a, i);
@@ -236,6 +280,9 @@ proptest! {
         for (&o, &l) in &world.loads {
             b.offer_load(world.offers[o].as_ref().unwrap().id, l);
         }
+        for &o in world.experience.keys() {
+            b.offer_experience(world.offers[o].as_ref().unwrap().id, &world.cases(o));
+        }
         b.text_stats(a.text_stats());
         let b = b.build();
         assert_same(&a, &b, &world, top_k);
@@ -255,6 +302,9 @@ proptest! {
         }
         for (&o, &l) in &world.loads {
             c.offer_load(world.offers[o].as_ref().unwrap().id, l);
+        }
+        for &o in world.experience.keys() {
+            c.offer_experience(world.offers[o].as_ref().unwrap().id, &world.cases(o));
         }
         let c = c.build();
         prop_assert_eq!(a.text_stats(), c.text_stats());

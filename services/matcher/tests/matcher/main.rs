@@ -5,6 +5,7 @@
 mod helpers;
 
 mod components;
+mod experience;
 mod incremental;
 mod plan;
 mod quality;
