@@ -1,4 +1,4 @@
-//! The route table: which service owns which public path (DESIGN §3, §9).
+//! The route table: which service owns which public path.
 
 /// A service behind the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,4 +1,4 @@
-//! The claims capmatch tokens carry (DESIGN §6) and their conversion into a typed [`Actor`].
+//! The claims capmatch tokens carry and their conversion into a typed [`Actor`].
 //!
 //! | claim | required | meaning |
 //! |---|---|---|

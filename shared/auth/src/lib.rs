@@ -1,4 +1,4 @@
-//! JWT verification for every capmatch service (DESIGN §6): each service checks the caller's
+//! JWT verification for every capmatch service: each service checks the caller's
 //! token itself.
 //!
 //! - [`config`]: [`AuthConfig`] — issuer, audience, pinned algorithms, leeway, and key

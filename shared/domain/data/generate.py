@@ -13,7 +13,7 @@ Sources:
   * M49 region names: the UN Statistics Division's M49 standard (the names
     used in that same all.csv), listed in REGIONS below.
 
-Additions, as IATI and DESIGN.md §5 do: `XK` (Kosovo), placed in Southern
+Additions, as IATI does: `XK` (Kosovo), placed in Southern
 Europe. Exclusions: ISO 639-1 `sh` (Serbo-Croatian), withdrawn from ISO 639-1
 in 2000, leaving the 183 current codes.
 

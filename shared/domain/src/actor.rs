@@ -1,4 +1,4 @@
-//! Who is calling: the role and the claims bound to it (DESIGN §6), as decoded from a JWT by
+//! Who is calling: the role and the claims bound to it, as decoded from a JWT by
 //! `capmatch-auth`. The domain takes an [`Actor`] and decides; it never reads a token.
 
 use std::fmt;

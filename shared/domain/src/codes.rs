@@ -2,7 +2,8 @@
 //!
 //! Countries, M49 regions and languages come from generated data files under `data/`
 //! (see `data/generate.py` for their sources), embedded at compile time and parsed once.
-//! The small closed vocabularies of DESIGN §5 are plain enums.
+//! The small closed vocabularies (support, provider and beneficiary types, target groups,
+//! delivery modes, funding, visibility) are plain enums.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -461,7 +462,7 @@ impl PartialSchema for LanguageCode {
 impl ToSchema for LanguageCode {}
 
 // ---------------------------------------------------------------------------------------------
-// Closed vocabularies (DESIGN §5).
+// Closed vocabularies.
 
 /// Declares a closed vocabulary: the enum, its wire strings, `ALL`, `as_str`, `FromStr` and
 /// `Display`.

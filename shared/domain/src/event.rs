@@ -1,5 +1,5 @@
 //! What the aggregates' events share: a stable type name and schema version, so an event
-//! store keeps `(type, version, JSON payload)` and never a Rust type path (DESIGN §4).
+//! store keeps `(type, version, JSON payload)` and never a Rust type path.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

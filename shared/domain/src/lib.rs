@@ -4,12 +4,12 @@
 //!   the closed vocabularies (support, provider and beneficiary types, target groups, delivery
 //!   modes, funding, visibility). Code lists are generated data under `data/`.
 //! - [`taxonomy`]: themes and topics, loaded from `data/taxonomy.json`.
-//! - [`actor`]: who is calling, as bound by the JWT claims (DESIGN §6).
+//! - [`actor`]: who is calling, as bound by the JWT claims.
 //! - [`need`] and [`offer`]: wire types (drafts and patches), commands, events, and the pure
 //!   aggregates `decide` / `evolve`.
-//! - [`partnership`]: matches between a need and an offer, and their review workflow (DESIGN §8).
+//! - [`partnership`]: matches between a need and an offer, and their review workflow.
 //! - [`event`]: the [`event::DomainEvent`] trait: stable type names, schema versions, payloads.
-//! - [`visibility`]: who may see a need (DESIGN §7).
+//! - [`visibility`]: who may see a need.
 //! - [`error`]: [`error::DomainError`] and the per-field errors of a 422.
 //! - [`window`]: date windows.
 //!

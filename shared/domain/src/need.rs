@@ -1,7 +1,7 @@
 //! A state's capacity-building need: wire types, commands, events and the pure aggregate.
 //!
 //! Only the state's own focal point, or a coordinator on its behalf (recorded as such), may
-//! post or change a need (DESIGN §2). Lifecycle: `open` → `fulfilled` | `withdrawn`; both ends
+//! post or change a need. Lifecycle: `open` → `fulfilled` | `withdrawn`; both ends
 //! are terminal.
 
 use std::fmt;
@@ -62,7 +62,7 @@ pub struct NeedDetails {
     pub topics: Vec<TopicCode>,
     pub support_types: Vec<SupportType>,
     pub languages: Vec<LanguageCode>,
-    /// When false a language mismatch only lowers a suggestion's score (DESIGN §5).
+    /// When false a language mismatch only lowers a suggestion's score.
     #[serde(default)]
     pub languages_required: bool,
     pub beneficiary_type: BeneficiaryType,

@@ -81,7 +81,7 @@ pub struct OfferDetails {
     #[serde(default)]
     pub target_groups: Vec<TargetGroup>,
     pub funding: Funding,
-    /// Whether the help comes with conditions (DESIGN §2: "without conditions" is a principle,
+    /// Whether the help comes with conditions ("without conditions" is a principle of capacity building,
     /// so offers must say).
     pub conditions_attached: bool,
     /// What the conditions are; present exactly when `conditions_attached`.

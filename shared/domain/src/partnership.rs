@@ -1,4 +1,4 @@
-//! Partnerships (matches) between one need and one offer, and their review workflow (DESIGN §8):
+//! Partnerships (matches) between one need and one offer, and their review workflow:
 //!
 //! ```text
 //! suggested --shortlist--> shortlisted --introduce--> introduced --both accept--> agreed --complete--> completed

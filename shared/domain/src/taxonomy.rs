@@ -1,4 +1,4 @@
-//! The themes and topics needs and offers are classified by (DESIGN §5).
+//! The themes and topics needs and offers are classified by.
 //!
 //! The taxonomy is data (`data/taxonomy.json`, shipped with the crate), not logic: services
 //! serve [`Taxonomy::get`] as it is, and [`ThemeCode`] / [`TopicCode`] parse against it.
@@ -16,7 +16,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::codes::{CodeError, CodeKind, string_serde};
 
-/// Hand-curated from the GFCE themes and the OEWG pillars named in DESIGN §5.
+/// Hand-curated from the GFCE themes and the OEWG pillars (the Open-ended Working Group's norms and confidence-building measures).
 const TAXONOMY_JSON: &str = include_str!("../data/taxonomy.json");
 
 /// The full classification, as served to clients.

@@ -1,5 +1,5 @@
 //! Closing the open matches of a need that was withdrawn or fulfilled, or of an offer that was
-//! withdrawn (DESIGN §8: "any open state --need or offer withdrawn--> closed").
+//! withdrawn (any open partnership is closed when its need or offer goes away).
 //!
 //! The [`Knowledge`](crate::service::knowledge::Knowledge) queues a [`CloseJob`] per open match;
 //! [`run`] appends one `match.closed` for each, as the matcher's own service identity. The

@@ -1,4 +1,4 @@
-//! DESIGN §7 across the services: a restricted need reaches a provider only through a
+//! Visibility across the services: a restricted need reaches a provider only through a
 //! coordinator's introduction, which the needs service learns from the matcher's feed.
 
 use crate::helpers::{

@@ -1,4 +1,4 @@
-//! The review workflow (DESIGN §8) over HTTP: the whole journey, and every refusal by role,
+//! The review workflow over HTTP: the whole journey, and every refusal by role,
 //! transition and field.
 
 use actix_web::http::Method;

@@ -1,4 +1,4 @@
-//! The review workflow of a match, rule by rule (DESIGN §8).
+//! The review workflow of a match, rule by rule.
 
 use capmatch_domain::actor::Actor;
 use capmatch_domain::error::DomainError;
