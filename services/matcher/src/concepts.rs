@@ -168,18 +168,28 @@ impl Thesaurus {
         (all, core)
     }
 
-    /// Calls `found` with the concept of every term mention in `text`.
+    /// Calls `found` with the concept of every mention in `text`: terms of one concept that
+    /// overlap ("national cyber security strategy" holds several) are one mention.
     fn each_mention(&self, text: &str, mut found: impl FnMut(usize)) {
         let words = text_stems(text);
+        // Per concept, where its last mention ended.
+        let mut ends = vec![0usize; self.concepts.len()];
         for (i, stems) in words.iter().enumerate() {
             for stem in stems {
                 let Some(terms) = self.by_first.get(stem) else {
                     continue;
                 };
                 for (rest, concept) in terms {
-                    if follows(&words, i + 1, rest) {
+                    let Some(end) = follows(&words, i + 1, rest) else {
+                        continue;
+                    };
+                    let Some(last) = ends.get_mut(usize::from(*concept)) else {
+                        continue;
+                    };
+                    if i >= *last {
                         found(usize::from(*concept));
                     }
+                    *last = (*last).max(end);
                 }
             }
         }
@@ -210,9 +220,10 @@ impl Thesaurus {
     }
 }
 
-/// Whether `rest` (a term's stems after its first) follows from word `at` of `words`, each
-/// stem in the next word or, past one other word, in the one after it.
-fn follows(words: &[Vec<String>], mut at: usize, rest: &[String]) -> bool {
+/// Where the term whose stems after its first are `rest` ends (one past its last word), when
+/// it follows from word `at` of `words`: each stem in the next word or, past one other word,
+/// in the one after it.
+fn follows(words: &[Vec<String>], mut at: usize, rest: &[String]) -> Option<usize> {
     for stem in rest {
         let here = |i: usize| words.get(i).is_some_and(|w| w.contains(stem));
         if here(at) {
@@ -220,10 +231,10 @@ fn follows(words: &[Vec<String>], mut at: usize, rest: &[String]) -> bool {
         } else if here(at + 1) {
             at += 2;
         } else {
-            return false;
+            return None;
         }
     }
-    true
+    Some(at)
 }
 
 /// Words too small to say what a text is about, in the thesaurus's languages.
@@ -362,7 +373,8 @@ mod tests {
         let t = Thesaurus::from_json(
             r#"{"concepts": [{"id": "csirt", "label": "Setting up a CSIRT",
                 "topics": ["incident_management_cip.csirt_establishment"],
-                "terms": {"en": ["national CERT", "incident response team"],
+                "terms": {"en": ["national CERT", "incident response team",
+                                 "national incident response team"],
                           "fr": ["équipe de réponse aux incidents"],
                           "ru": ["группа реагирования"]}}]}"#,
         )
@@ -380,5 +392,16 @@ mod tests {
         assert!(concepts_of(&t, "incident response").is_empty());
         assert!(concepts_of(&t, "a national certificate").is_empty());
         assert!(concepts_of(&t, "incident reports sent to a response team").is_empty());
+        // Overlapping terms of one concept are one mention, two apart are two.
+        let mentions = |text: &str| {
+            let mut n = 0;
+            t.each_mention(text, |_| n += 1);
+            n
+        };
+        assert_eq!(mentions("a national incident response team"), 1);
+        assert_eq!(
+            mentions("a national CERT, and later a second national CERT"),
+            2
+        );
     }
 }

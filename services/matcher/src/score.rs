@@ -242,6 +242,9 @@ pub(crate) struct Scorer {
     /// Track record, shortlists, dismissals: the share of the distance to 1 (or to 0) each
     /// moves a score by, at full weight.
     experience: [f32; 3],
+    /// Whether either side weighs the concepts component (when neither does, it is left out:
+    /// not shown, not explained).
+    concepts: bool,
 }
 
 fn inverse(x: f32) -> f32 {
@@ -293,6 +296,7 @@ impl Scorer {
                 cfg.experience.shortlisted,
                 cfg.experience.dismissed,
             ],
+            concepts: w.concepts > 0.0 || v.concepts > 0.0,
         }
     }
 
@@ -361,7 +365,7 @@ impl Scorer {
             + shared.and(&n.core).count()
             + shared.and(&o.core).count()
             + shared.and(&n.core).and(&o.core).count();
-        let concepts = (n.inv.concepts > 0.0 && o.inv.concepts > 0.0)
+        let concepts = (self.concepts && n.inv.concepts > 0.0 && o.inv.concepts > 0.0)
             .then(|| (dot as f32 * n.inv.concepts * o.inv.concepts).min(1.0));
         Components {
             language,
