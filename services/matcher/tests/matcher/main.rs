@@ -5,6 +5,7 @@
 mod helpers;
 
 mod components;
+mod concepts;
 mod experience;
 mod incremental;
 mod plan;
