@@ -1,5 +1,5 @@
-//! Scores the matcher on a file of real cases (the shape of `../shared/eval/real-cases-dev.json`)
-//! in process: `cargo run --release -p capmatch-matcher --example cases -- FILE [--detail]`.
+//! Scores the matcher on a file of real cases ([`CaseFile`]) in process:
+//! `cargo run --release -p capmatch-matcher --example cases -- FILE [--detail]`.
 //!
 //! Prints hit@1, hit@3 and MRR with related offers counted as misses (as a coordinator reading
 //! the list would count them) and left out of the ranking; with `--detail`, each need whose

@@ -140,8 +140,10 @@ fn id_of(kind: &str, key: &str) -> Uuid {
     )
 }
 
-/// A file of real cases, as `../shared/eval/real-cases-dev.json` holds them: programmes described
-/// as offers, and states' needs labelled with the programmes that delivered them.
+/// A file of real cases: programmes described as offers, and states' needs, each written as the
+/// state asked before help arrived, labelled with the programmes that delivered it
+/// (`true_offers`) and those that played a secondary part (`related_offers`). JSON, one object
+/// with `offers` and `needs`; fields not read here (sources, notes) are ignored.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CaseFile {
     pub offers: Vec<CaseOffer>,

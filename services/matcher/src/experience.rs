@@ -12,7 +12,7 @@
 //! Each count `k` weighs `k / (k + 1)` (the first case counts most, none counts nothing), and
 //! moves the pair's score toward 1 (track record, shortlists) or toward 0 (dismissals) by the
 //! configured share of the distance ([`crate::config::ExperienceConfig`]), always with a
-//! reason or a concern that says so. The need's own decisions are not counted: they are its
+//! reason that says so. The need's own decisions are not counted: they are its
 //! status, not experience of similar needs.
 
 use capmatch_domain::ids::NeedId;

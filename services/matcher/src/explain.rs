@@ -2,7 +2,9 @@
 //! [`Explanation`] of why a pair is or is not suggested.
 //!
 //! A reason exists exactly when its component is non-zero (for target groups: when both sides
-//! name a group in common); concerns name the components that are zero and would have helped.
+//! name a group in common; for feedback: when coordinators decided on the offer for a similar
+//! need, so a dismissal that lowers a suggestion is said in its reasons); concerns name the
+//! components that are zero and would have helped.
 //! Labels come from the taxonomy and the code lists (`CountryCode::name`, `RegionCode::name`,
 //! `LanguageCode::name`), never from codes.
 
@@ -320,13 +322,28 @@ pub(crate) fn reasons(v: &PairView<'_>) -> Vec<Reason> {
             ),
         );
     }
-    if t.shortlisted > 0 {
+    let shortlisted = (t.shortlisted > 0).then(|| {
+        format!(
+            "shortlisted this offer for {}",
+            count(t.shortlisted, "similar need", "similar needs")
+        )
+    });
+    let dismissed = (t.dismissed > 0).then(|| {
+        let it = if shortlisted.is_some() {
+            "it"
+        } else {
+            "this offer"
+        };
+        format!(
+            "dismissed {it} for {}",
+            count(t.dismissed, "similar need", "similar needs")
+        )
+    });
+    let feedback: Vec<String> = shortlisted.into_iter().chain(dismissed).collect();
+    if !feedback.is_empty() {
         push(
             Component::Feedback,
-            format!(
-                "coordinators shortlisted this offer for {}",
-                count(t.shortlisted, "similar need", "similar needs")
-            ),
+            format!("coordinators {}", feedback.join(" and ")),
         );
     }
     if c.capacity > 0.0 {
@@ -385,15 +402,6 @@ pub(crate) fn concerns(v: &PairView<'_>) -> Vec<Reason> {
     }
     if c.capacity == 0.0 {
         push(Component::Capacity, "the offer is at capacity".to_owned());
-    }
-    if v.tally.dismissed > 0 {
-        push(
-            Component::Feedback,
-            format!(
-                "coordinators dismissed this offer for {}",
-                count(v.tally.dismissed, "similar need", "similar needs")
-            ),
-        );
     }
     out
 }

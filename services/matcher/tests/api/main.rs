@@ -3,6 +3,7 @@
 //! directories. `TEST_LOG=1` prints the services' logs.
 
 mod closing;
+mod experience;
 mod feed;
 mod helpers;
 mod openapi;

@@ -1,7 +1,7 @@
 //! The thesaurus at work: a need that names no topic gets the topics its text shows, in any of
 //! the thesaurus's languages, and those topics rank specialists above generalists.
 
-use capmatch_domain::codes::{Geo, LanguageCode};
+use capmatch_domain::codes::{CountryCode, Geo, LanguageCode, RegionCode};
 use capmatch_domain::ids::OfferId;
 use capmatch_domain::taxonomy::{ThemeCode, TopicCode};
 use capmatch_matcher::Suggestion;
@@ -83,4 +83,42 @@ fn the_topics_a_poster_named_are_kept_and_nothing_is_inferred_outside_its_themes
         !reasons.iter().any(|r| r.contains("investigation")),
         "{reasons:?}"
     );
+}
+
+/// The thesaurus is the field's vocabulary: no term of it names a state (by any country's or
+/// region's English name), so a need is never matched by where it comes from through it.
+#[test]
+fn no_term_of_the_thesaurus_names_a_country_or_a_region() {
+    let stored: serde_json::Value =
+        serde_json::from_str(include_str!("../../data/thesaurus.json")).expect("the thesaurus");
+    let words = |text: &str| -> String {
+        let spaced: String = text
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        format!(
+            " {} ",
+            spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+        )
+    };
+    let places: Vec<String> = CountryCode::all()
+        .map(|c| c.name())
+        .chain(RegionCode::all().map(|r| r.name()))
+        .map(words)
+        .collect();
+    let mut found = Vec::new();
+    for concept in stored["concepts"].as_array().expect("concepts") {
+        let terms = concept["terms"].as_object().expect("terms by language");
+        for term in terms.values().flat_map(|t| t.as_array().expect("terms")) {
+            let term = words(term.as_str().expect("a term"));
+            found.extend(
+                places
+                    .iter()
+                    .filter(|p| term.contains(p.as_str()))
+                    .map(|p| format!("{}: {}", concept["id"], p.trim())),
+            );
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
 }

@@ -121,13 +121,27 @@ fn coordinators_shortlisting_an_offer_for_similar_needs_raise_it_and_dismissals_
         .set_offer_experience(w.second.id, &[(a, Outcome::Dismissed)]);
     let lowered = of(&for_need(&w), w.second.id);
     assert!(lowered.score < before.score);
-    let why = w.engine.explain(w.need.id, w.second.id).unwrap();
-    let concerns: Vec<&str> = why.concerns.iter().map(|c| c.text.as_str()).collect();
     assert!(
-        concerns.contains(&"coordinators dismissed this offer for 1 similar need"),
-        "{concerns:?}"
+        texts(&lowered)
+            .contains(&"coordinators dismissed this offer for 1 similar need".to_owned()),
+        "{:?}",
+        texts(&lowered)
     );
     assert!(lowered.components.feedback < 0.0);
+    w.engine.set_offer_experience(
+        w.second.id,
+        &[(a, Outcome::Shortlisted), (b, Outcome::Dismissed)],
+    );
+    let both = of(&for_need(&w), w.second.id);
+    assert_eq!(both.components.feedback, 0.0, "one each cancels out");
+    assert!(
+        texts(&both).contains(
+            &"coordinators shortlisted this offer for 1 similar need and dismissed it for 1 similar need"
+                .to_owned()
+        ),
+        "{:?}",
+        texts(&both)
+    );
 }
 
 #[test]
