@@ -525,38 +525,75 @@ pub struct Tuning {
 }
 
 /// Coordinate ascent over the weights: each weight in turn is scaled by a few factors (never
-/// to zero: every component stays in the model), a change is kept only if it raises MRR (then
-/// hit@1, then hit@3), for up to `rounds` passes.
+/// to zero: every component stays in the model; a weight at zero tries small values), a change
+/// kept only if it ranks better (MRR, then the first choice's MRR, then hit@1, then hit@3), for
+/// up to `rounds` passes.
 pub fn tune(set: &EvalSet, start: &MatcherConfig, rounds: usize) -> Result<Tuning, EngineError> {
+    let coordinates: Vec<Coordinate<'_>> = Weights::NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Coordinate {
+            name,
+            get: Box::new(move |c: &MatcherConfig| c.weights.get(i).unwrap_or(0.0)),
+            set: Box::new(move |c: &mut MatcherConfig, v| {
+                c.weights.set(i, v);
+            }),
+            values: Box::new(|current| {
+                if current == 0.0 {
+                    vec![0.05, 0.1, 0.2]
+                } else {
+                    [0.5, 0.75, 1.25, 1.5, 2.0, 3.0]
+                        .iter()
+                        .map(|m| (current * m * 1000.0).round() / 1000.0)
+                        .collect()
+                }
+            }),
+        })
+        .collect();
+    ascend(set, start, &coordinates, rounds)
+}
+
+type Getter<'a> = Box<dyn Fn(&MatcherConfig) -> f32 + 'a>;
+type Setter<'a> = Box<dyn Fn(&mut MatcherConfig, f32) + 'a>;
+
+/// One setting coordinate ascent moves, and the values it tries from the current one.
+struct Coordinate<'a> {
+    name: &'a str,
+    get: Getter<'a>,
+    set: Setter<'a>,
+    values: Box<dyn Fn(f32) -> Vec<f32> + 'a>,
+}
+
+/// Coordinate ascent: each coordinate in turn takes the value that ranks best
+/// ([`EvalReport::key`]), a change kept only if it ranks better, for up to `rounds` passes.
+fn ascend(
+    set: &EvalSet,
+    start: &MatcherConfig,
+    coordinates: &[Coordinate<'_>],
+    rounds: usize,
+) -> Result<Tuning, EngineError> {
     let before = evaluate(set, start)?;
     let mut best_cfg = start.clone();
     let mut best = before.clone();
     let mut steps = Vec::new();
     for _ in 0..rounds {
         let mut improved = false;
-        for (i, name) in Weights::NAMES.iter().enumerate() {
-            let current = best_cfg.weights.get(i).unwrap_or(0.0);
-            let trials: Vec<f32> = if current == 0.0 {
-                vec![0.05, 0.1, 0.2]
-            } else {
-                [0.5, 0.75, 1.25, 1.5, 2.0, 3.0]
-                    .iter()
-                    .map(|m| current * m)
-                    .collect()
-            };
-            for w in trials {
+        for coordinate in coordinates {
+            let current = (coordinate.get)(&best_cfg);
+            for value in (coordinate.values)(current) {
+                if value == current {
+                    continue;
+                }
                 let mut cfg = best_cfg.clone();
-                cfg.weights.set(i, (w * 1000.0).round() / 1000.0);
+                (coordinate.set)(&mut cfg, value);
                 if cfg.check().is_err() {
                     continue;
                 }
                 let report = evaluate(set, &cfg)?;
                 if report.key() > best.key() {
                     steps.push(format!(
-                        "{name}: {current} -> {} (MRR {:.3}, first choice {:.3})",
-                        cfg.weights.get(i).unwrap_or(0.0),
-                        report.mrr,
-                        report.mrr_first_choice
+                        "{}: {current} -> {value} (MRR {:.3}, first choice {:.3})",
+                        coordinate.name, report.mrr, report.mrr_first_choice
                     ));
                     best = report;
                     best_cfg = cfg;
@@ -627,45 +664,16 @@ pub fn tune_knobs(
     knobs: &[Knob],
     rounds: usize,
 ) -> Result<Tuning, EngineError> {
-    let before = evaluate(set, start)?;
-    let mut best_cfg = start.clone();
-    let mut best = before.clone();
-    let mut steps = Vec::new();
-    for _ in 0..rounds {
-        let mut improved = false;
-        for knob in knobs {
-            let current = (knob.get)(&best_cfg);
-            for &value in knob.values {
-                if value == current {
-                    continue;
-                }
-                let mut cfg = best_cfg.clone();
-                (knob.set)(&mut cfg, value);
-                if cfg.check().is_err() {
-                    continue;
-                }
-                let report = evaluate(set, &cfg)?;
-                if report.key() > best.key() {
-                    steps.push(format!(
-                        "{}: {current} -> {value} (MRR {:.3})",
-                        knob.name, report.mrr
-                    ));
-                    best = report;
-                    best_cfg = cfg;
-                    improved = true;
-                }
-            }
-        }
-        if !improved {
-            break;
-        }
-    }
-    Ok(Tuning {
-        config: best_cfg,
-        before,
-        after: best,
-        steps,
-    })
+    let coordinates: Vec<Coordinate<'_>> = knobs
+        .iter()
+        .map(|knob| Coordinate {
+            name: knob.name,
+            get: Box::new(knob.get),
+            set: Box::new(knob.set),
+            values: Box::new(|_| knob.values.to_vec()),
+        })
+        .collect();
+    ascend(set, start, &coordinates, rounds)
 }
 
 /// Leave-one-out cross-validation of [`tune_knobs`]: each need is ranked by the configuration

@@ -27,11 +27,9 @@ fn component(item: &Value, name: &str) -> f64 {
     item["components"][name].as_f64().unwrap_or(0.0)
 }
 
-#[actix_web::test]
-async fn a_completed_partnership_in_western_africa_raises_the_provider_for_the_next_similar_need() {
-    let mut stack = spawn_stack().await;
-    let coordinator = coordinator();
-    let first = stack
+/// A Senegalese need for a national CSIRT and org-a's offer for Western Africa, suggested.
+async fn senegal_and_org_a(stack: &Stack) -> (String, String) {
+    let need = stack
         .post_need(&state("SN"), &need_body("National CSIRT", "public"))
         .await;
     let offer = stack
@@ -40,13 +38,28 @@ async fn a_completed_partnership_in_western_africa_raises_the_provider_for_the_n
             &offer_body("CSIRT mentoring", &["011"], 3),
         )
         .await;
+    stack.wait_for_suggestion(&need, &offer).await;
+    (need, offer)
+}
+
+/// A Gambian need like Senegal's.
+async fn gambia(stack: &Stack) -> String {
+    stack
+        .post_need(&state("GM"), &need_body("National CSIRT", "public"))
+        .await
+}
+
+#[actix_web::test]
+async fn a_completed_partnership_in_western_africa_raises_the_provider_for_the_next_similar_need() {
+    let mut stack = spawn_stack().await;
+    let coordinator = coordinator();
+    let (first, offer) = senegal_and_org_a(&stack).await;
     let generalist = stack
         .post_offer(
             &provider("org-b"),
             &offer_body("CSIRT mentoring", &["011"], 3),
         )
         .await;
-    stack.wait_for_suggestion(&first, &offer).await;
     let id = format!("{first}~{offer}");
     stack.decided(&coordinator, &id, "shortlist", None).await;
     stack.decided(&coordinator, &id, "introduce", None).await;
@@ -62,9 +75,7 @@ async fn a_completed_partnership_in_western_africa_raises_the_provider_for_the_n
         .await;
 
     // Gambia lies in Western Africa too; the two offers are alike but for org-a's record.
-    let second = stack
-        .post_need(&state("GM"), &need_body("National CSIRT", "public"))
-        .await;
+    let second = gambia(&stack).await;
     let reason = "the provider has completed 1 similar partnership in Western Africa";
     let proven = suggestion_saying(&stack, &second, &offer, reason).await;
     let other = stack.wait_for_suggestion(&second, &generalist).await;
@@ -85,22 +96,11 @@ async fn a_completed_partnership_in_western_africa_raises_the_provider_for_the_n
 async fn a_dismissal_lowers_the_offer_for_similar_needs_and_says_so() {
     let stack = spawn_stack().await;
     let coordinator = coordinator();
-    let first = stack
-        .post_need(&state("SN"), &need_body("National CSIRT", "public"))
-        .await;
-    let offer = stack
-        .post_offer(
-            &provider("org-a"),
-            &offer_body("CSIRT mentoring", &["011"], 3),
-        )
-        .await;
-    let second = stack
-        .post_need(&state("GM"), &need_body("National CSIRT", "public"))
-        .await;
+    let (first, offer) = senegal_and_org_a(&stack).await;
+    let second = gambia(&stack).await;
     let before = stack.wait_for_suggestion(&second, &offer).await;
     assert_eq!(component(&before, "feedback"), 0.0, "{before}");
 
-    stack.wait_for_suggestion(&first, &offer).await;
     stack
         .decided(
             &coordinator,
