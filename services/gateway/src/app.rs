@@ -65,7 +65,7 @@ pub fn build_with_local(
         loop {
             tokio::select! {
                 _ = tick.tick() => sweeper.forget_idle(),
-                () = stop.triggered() => return,
+                () = stop.cancelled() => return,
             }
         }
     });

@@ -8,7 +8,7 @@
 //! descriptions written from per-topic phrase banks. [`Profile::Dense`] squeezes everything
 //! into a few countries, themes and languages so that random pairs often match: for tests.
 //!
-//! The generator is deterministic for a seed (its own SplitMix64), so figures are reproducible.
+//! The generator is deterministic for a seed (a seeded `fastrand`), so figures are reproducible.
 
 use capmatch_domain::actor::OrgId;
 use capmatch_domain::codes::{
@@ -23,35 +23,27 @@ use capmatch_domain::window::TimeWindow;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-/// SplitMix64: small, fast, and good enough for workloads.
+/// The generator's random numbers: `fastrand`'s, seeded, with the draws workloads need.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(fastrand::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(fastrand::Rng::with_seed(seed))
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.u64(..)
     }
 
     /// Uniform in `0..n`; 0 when `n` is 0.
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next_u64() % n as u64) as usize
-        }
+        if n == 0 { 0 } else { self.0.usize(..n) }
     }
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.f64()
     }
 
     pub fn chance(&mut self, p: f64) -> bool {

@@ -18,30 +18,14 @@ use crate::error::ApiError;
 /// The `ETag` value for `version`: `"3"`.
 pub fn etag(version: u64) -> HeaderValue {
     // `"digits"`, written without the formatting machinery: every read answers with one.
-    let mut digits = [0u8; 20];
-    let digits = decimal(version, &mut digits).as_bytes();
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(version).as_bytes();
     let mut text = [b'"'; 22];
     if let Some(inner) = text.get_mut(1..=digits.len()) {
         inner.copy_from_slice(digits);
     }
     // Digits between quotes are always a valid header value; the fallback is unreachable.
     HeaderValue::from_bytes(&text[..digits.len() + 2]).unwrap_or(HeaderValue::from_static("\"\""))
-}
-
-/// `value` in decimal, as `{}` writes it, in `buf`: for the paths that write a number on every
-/// request (an ETag, a log line) without the formatting machinery.
-pub fn decimal(mut value: u64, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    // ASCII digits only.
-    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 /// `(ETag, "\"3\"")`, ready for `HttpResponse::Ok().insert_header(etag_header(3))`.
@@ -134,8 +118,6 @@ mod tests {
     fn etag_is_a_quoted_version() {
         assert_eq!(etag(42), HeaderValue::from_static("\"42\""));
         assert_eq!(etag(0), HeaderValue::from_static("\"0\""));
-        let mut buf = [0; 20];
-        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
         assert_eq!(
             etag(u64::MAX),
             HeaderValue::from_static("\"18446744073709551615\"")

@@ -27,7 +27,7 @@ pub mod extract;
 pub mod problem;
 pub mod request_id;
 
-pub use conditional::{IfMatch, decimal, etag, etag_header};
+pub use conditional::{IfMatch, etag, etag_header};
 pub use error::ApiError;
 pub use extract::{AllowedMethods, json_config, json_config_with_limit, path_config, query_config};
 pub use problem::{FieldError, PROBLEM_JSON, Problem, ProblemCode};

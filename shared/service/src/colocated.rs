@@ -28,7 +28,7 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use actix_web::guard::{self, Guard};
 use actix_web::web;
 
-use crate::shutdown::ShutdownSignal;
+use tokio_util::sync::CancellationToken;
 
 type MountFn = dyn Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync;
 type Admits = dyn Fn(&str) -> bool + Send + Sync;
@@ -43,14 +43,14 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 pub struct Colocated {
     name: &'static str,
     mount: Arc<MountFn>,
-    stopping: ShutdownSignal,
+    stopping: CancellationToken,
 }
 
 impl fmt::Debug for Colocated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Colocated")
             .field("name", &self.name)
-            .field("stopping", &self.stopping.is_triggered())
+            .field("stopping", &self.stopping.is_cancelled())
             .finish_non_exhaustive()
     }
 }
@@ -61,7 +61,7 @@ impl fmt::Debug for Colocated {
 pub struct Mounting {
     admits: Arc<Admits>,
     body_limit: usize,
-    stopping: Option<ShutdownSignal>,
+    stopping: Option<CancellationToken>,
 }
 
 impl fmt::Debug for Mounting {
@@ -94,7 +94,7 @@ impl Mounting {
         let admits = self.admits.clone();
         let stopping = self.stopping.clone();
         guard::fn_guard(move |ctx| {
-            admits(ctx.head().uri.path()) && !stopping.as_ref().is_some_and(|s| s.is_triggered())
+            admits(ctx.head().uri.path()) && !stopping.as_ref().is_some_and(|s| s.is_cancelled())
         })
     }
 }
@@ -114,7 +114,7 @@ impl Colocated {
 
     /// True once the application has begun to stop.
     pub fn is_stopping(&self) -> bool {
-        self.stopping.is_triggered()
+        self.stopping.is_cancelled()
     }
 
     /// Registers the application's API in `cfg` (a worker's app, being built), for the requests
@@ -131,7 +131,7 @@ impl Colocated {
     pub(crate) fn register(
         name: &'static str,
         addr: SocketAddr,
-        stopping: ShutdownSignal,
+        stopping: CancellationToken,
         mount: impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync + 'static,
     ) -> Registration {
         let colocated = Colocated {
@@ -199,9 +199,8 @@ mod tests {
     #[test]
     fn an_application_is_listed_only_while_registered() {
         let addr = free_addr();
-        let (_trigger, signal) = crate::shutdown::channel();
         assert!(Colocated::at(addr).is_none());
-        let registration = Colocated::register("echo", addr, signal, api("echo"));
+        let registration = Colocated::register("echo", addr, CancellationToken::new(), api("echo"));
         assert_eq!(Colocated::at(addr).map(|c| c.name()), Some("echo"));
         drop(registration);
         assert!(Colocated::at(addr).is_none());
@@ -210,10 +209,14 @@ mod tests {
     #[actix_web::test]
     async fn a_mounted_api_answers_the_paths_it_is_given_until_it_stops() {
         let (needs_addr, offers_addr) = (free_addr(), free_addr());
-        let (stop_needs, needs_signal) = crate::shutdown::channel();
-        let (_stop_offers, offers_signal) = crate::shutdown::channel();
-        let _needs = Colocated::register("needs", needs_addr, needs_signal, api("needs"));
-        let _offers = Colocated::register("offers", offers_addr, offers_signal, api("offers"));
+        let stop_needs = CancellationToken::new();
+        let _needs = Colocated::register("needs", needs_addr, stop_needs.clone(), api("needs"));
+        let _offers = Colocated::register(
+            "offers",
+            offers_addr,
+            CancellationToken::new(),
+            api("offers"),
+        );
         let needs = Colocated::at(needs_addr).expect("listed");
         let offers = Colocated::at(offers_addr).expect("listed");
         let app = init_service(
@@ -244,7 +247,7 @@ mod tests {
         );
 
         assert!(!needs.is_stopping());
-        stop_needs.trigger();
+        stop_needs.cancel();
         assert!(needs.is_stopping());
         // A stopping application takes nothing new: the caller's own routing answers.
         assert_eq!(

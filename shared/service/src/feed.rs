@@ -18,7 +18,7 @@ use capmatch_http::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::store_error;
-use crate::shutdown::ShutdownSignal;
+use tokio_util::sync::CancellationToken;
 
 /// Events per page when the consumer does not say.
 pub const DEFAULT_FEED_LIMIT: u64 = 100;
@@ -40,11 +40,11 @@ pub struct FeedPage {
 #[derive(Debug, Clone)]
 pub struct FeedState {
     store: EventStore,
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 }
 
 impl FeedState {
-    pub fn new(store: EventStore, shutdown: ShutdownSignal) -> Self {
+    pub fn new(store: EventStore, shutdown: CancellationToken) -> Self {
         Self { store, shutdown }
     }
 }
@@ -100,10 +100,10 @@ async fn read_events(
         .read_all(after, limit)
         .await
         .map_err(|e| store_error(e, crate::error::OnVersionConflict::Conflict))?;
-    if events.is_empty() && wait_ms > 0 && !feed.shutdown.is_triggered() {
+    if events.is_empty() && wait_ms > 0 && !feed.shutdown.is_cancelled() {
         tokio::select! {
             _ = store.wait_for_head_after(after, Duration::from_millis(wait_ms)) => {}
-            () = feed.shutdown.triggered() => {}
+            () = feed.shutdown.cancelled() => {}
         }
         events = store
             .read_all(after, limit)

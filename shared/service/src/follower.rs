@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use crate::config::FollowConfig;
 use crate::feed::{FeedPage, MAX_FEED_LIMIT, MAX_FEED_WAIT_MS};
-use crate::shutdown::ShutdownSignal;
 use crate::token::{TokenError, TokenSource};
+use tokio_util::sync::CancellationToken;
 
 /// Largest feed page body accepted.
 const MAX_PAGE_BYTES: usize = 256 * 1024 * 1024;
@@ -359,16 +359,16 @@ impl<S: FeedSource, C: FeedConsumer> Follower<S, C> {
 
     /// Follows the feed until shutdown: long-polls, applies, and backs off while the peer is
     /// down or answers wrongly.
-    pub async fn run(mut self, shutdown: ShutdownSignal) {
+    pub async fn run(mut self, shutdown: CancellationToken) {
         tracing::info!(
             feed = self.name,
             checkpoint = self.consumer.checkpoint(),
             "following feed"
         );
-        while !shutdown.is_triggered() {
+        while !shutdown.is_cancelled() {
             let started = Instant::now();
             let result = tokio::select! {
-                () = shutdown.triggered() => break,
+                () = shutdown.cancelled() => break,
                 result = self.step() => result,
             };
             let pause = match result {
@@ -393,7 +393,7 @@ impl<S: FeedSource, C: FeedConsumer> Follower<S, C> {
             };
             if let Some(pause) = pause {
                 tokio::select! {
-                    () = shutdown.triggered() => break,
+                    () = shutdown.cancelled() => break,
                     () = actix_web::rt::time::sleep(pause) => {}
                 }
             }
@@ -558,7 +558,8 @@ mod tests {
             page(&[1, 2], 2),
         ]);
         let status = f.status();
-        let (trigger, signal) = crate::shutdown::channel();
+        let trigger = CancellationToken::new();
+        let signal = trigger.clone();
         let run = actix_web::rt::spawn(f.run(signal));
         let deadline = Instant::now() + Duration::from_secs(5);
         while !status.is_ready() {
@@ -566,7 +567,7 @@ mod tests {
             actix_web::rt::time::sleep(Duration::from_millis(1)).await;
         }
         assert_eq!(status.report().checkpoint, 2);
-        trigger.trigger();
+        trigger.cancel();
         run.await.expect("the loop ends");
     }
 }

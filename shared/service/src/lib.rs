@@ -32,7 +32,6 @@
 //! - [`openapi`]: the base document (bearer-JWT scheme, problem schemas) and problem responses.
 //! - [`telemetry`]: the tracing subscriber (`TEST_LOG` for tests).
 //! - [`logline`]: the readable log line, written quickly ([`logline::Line`]).
-//! - [`shutdown`]: the signal background work stops on.
 //! - `testing` (feature `testing`): an HTTP test client and test tokens for the services'
 //!   integration tests.
 
@@ -55,7 +54,6 @@ pub mod openapi;
 pub mod pagination;
 pub mod projection;
 pub mod server;
-pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -77,6 +75,7 @@ pub use idempotency::{CommandIds, Idempotency, IdempotencyKey, body_digest};
 pub use pagination::{ListKey, Page, PageRequest, paginate};
 pub use projection::{ApplyError, Projection, View};
 pub use server::{Application, Lifecycle, StopHandle};
-pub use shutdown::ShutdownSignal;
 pub use token::TokenSource;
+/// The shutdown signal background work stops on: one token per service, cancelled once.
+pub use tokio_util::sync::CancellationToken;
 pub use write::{Appended, append_command};

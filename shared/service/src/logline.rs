@@ -161,32 +161,13 @@ fn write_timestamp(writer: &mut Writer<'_>, now: SystemTime) -> fmt::Result {
     writer.write_str("Z ")
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.` for `secs` since the Unix epoch (proleptic Gregorian calendar, UTC).
+/// `YYYY-MM-DDTHH:MM:SS.` for `secs` since the Unix epoch (UTC).
 fn civil_second(out: &mut String, secs: u64) -> fmt::Result {
-    let days = secs / 86_400;
-    let in_day = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
-        in_day / 3600,
-        in_day % 3600 / 60,
-        in_day % 60
-    )
-}
-
-/// Year, month and day of the day `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let at = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .ok_or(fmt::Error)?;
+    write!(out, "{}", at.format("%Y-%m-%dT%H:%M:%S."))
 }
 
 impl<'w> FormatFields<'w> for LineFields {
@@ -323,7 +304,7 @@ fn write_decimal(writer: &mut impl fmt::Write, negative: bool, value: u64) -> fm
     if negative {
         writer.write_char('-')?;
     }
-    writer.write_str(capmatch_http::decimal(value, &mut [0; 20]))
+    writer.write_str(itoa::Buffer::new().format(value))
 }
 
 /// Writes through, escaping what a terminal would act on, as the default formatter does.

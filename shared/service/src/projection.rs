@@ -14,7 +14,7 @@ use capmatch_eventstore::{EventStore, StoredEvent};
 use capmatch_http::ApiError;
 use tokio::sync::watch;
 
-use crate::shutdown::ShutdownSignal;
+use tokio_util::sync::CancellationToken;
 
 /// Events read per page while replaying at startup.
 const REPLAY_PAGE: usize = 1024;
@@ -89,13 +89,13 @@ impl<V: View> Projection<V> {
     pub fn follow(
         self: Arc<Self>,
         store: &EventStore,
-        shutdown: ShutdownSignal,
+        shutdown: CancellationToken,
     ) -> impl Future<Output = ()> + 'static {
         let mut subscription = store.subscribe(self.position());
         async move {
             loop {
                 let next = tokio::select! {
-                    () = shutdown.triggered() => break,
+                    () = shutdown.cancelled() => break,
                     next = subscription.next() => next,
                 };
                 match next {
@@ -249,7 +249,8 @@ mod tests {
             .expect("load");
         assert_eq!((projection.position(), projection.read().0), (2, 2));
 
-        let (trigger, signal) = crate::shutdown::channel();
+        let trigger = CancellationToken::new();
+        let signal = trigger.clone();
         let task = actix_web::rt::spawn(projection.clone().follow(&store, signal));
         let position = append(&store, "ok").await;
         projection
@@ -265,7 +266,7 @@ mod tests {
             .await
             .expect_err("a timeout");
         assert_eq!(err.code(), ProblemCode::Unavailable);
-        trigger.trigger();
+        trigger.cancel();
         task.await.expect("the follow task ends on shutdown");
     }
 
@@ -276,7 +277,8 @@ mod tests {
         let projection = Projection::load(&store, Count::default())
             .await
             .expect("load");
-        let (trigger, signal) = crate::shutdown::channel();
+        let trigger = CancellationToken::new();
+        let signal = trigger.clone();
         let task = actix_web::rt::spawn(projection.clone().follow(&store, signal));
         let position = append(&store, "bad").await;
         let err = projection
@@ -287,6 +289,6 @@ mod tests {
         assert!(projection.halted().is_some());
         assert!(!projection.is_caught_up(store.head().position));
         task.await.expect("the follow task ends when halted");
-        trigger.trigger();
+        trigger.cancel();
     }
 }

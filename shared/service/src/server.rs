@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::colocated::{Colocated, Mounting, Registration};
 use crate::config::ServerConfig;
-use crate::shutdown::{self, ShutdownSignal, ShutdownTrigger};
+use tokio_util::sync::CancellationToken;
 
 /// How long a stop waits for the workers to let go of the shared state before closing the
 /// stores anyway.
@@ -34,8 +34,7 @@ const RELEASE_DEADLINE: Duration = Duration::from_secs(10);
 
 /// What a service started besides its HTTP server, to be wound down when it stops.
 pub struct Lifecycle {
-    trigger: ShutdownTrigger,
-    signal: ShutdownSignal,
+    stopping: CancellationToken,
     tasks: Vec<(&'static str, JoinHandle<()>)>,
     held: Vec<(&'static str, Weak<dyn Any + Send + Sync>)>,
     stores: Vec<EventStore>,
@@ -65,10 +64,8 @@ impl Default for Lifecycle {
 
 impl Lifecycle {
     pub fn new() -> Self {
-        let (trigger, signal) = shutdown::channel();
         Self {
-            trigger,
-            signal,
+            stopping: CancellationToken::new(),
             tasks: Vec::new(),
             held: Vec::new(),
             stores: Vec::new(),
@@ -76,8 +73,8 @@ impl Lifecycle {
     }
 
     /// The signal tasks and long-polling handlers stop on.
-    pub fn shutdown_signal(&self) -> ShutdownSignal {
-        self.signal.clone()
+    pub fn shutdown_signal(&self) -> CancellationToken {
+        self.stopping.clone()
     }
 
     /// Spawns background work on the current actix runtime (it may hold `!Send` values such as
@@ -103,7 +100,7 @@ impl Lifecycle {
 
     /// Sets the signal, awaits the tasks and the release of the held state, closes the stores.
     async fn wind_down(self) {
-        self.trigger.trigger();
+        self.stopping.cancel();
         for (name, task) in self.tasks {
             if let Err(err) = task.await {
                 tracing::error!(task = name, error = %err, "background task ended abnormally");
@@ -138,7 +135,7 @@ impl Lifecycle {
 /// Stops a running [`Application`] gracefully. Cloneable; stopping twice is harmless.
 #[derive(Clone)]
 pub struct StopHandle {
-    trigger: ShutdownTrigger,
+    stopping: CancellationToken,
     server: ServerHandle,
 }
 
@@ -152,7 +149,7 @@ impl StopHandle {
     /// Sets the shutdown signal, then stops the server gracefully. Returns once the server has
     /// stopped; [`Application::run_until_stopped`] then finishes the wind-down.
     pub async fn stop(&self) {
-        self.trigger.trigger();
+        self.stopping.cancel();
         self.server.stop(true).await;
     }
 }
@@ -212,7 +209,7 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         let stop = StopHandle {
-            trigger: lifecycle.trigger.clone(),
+            stopping: lifecycle.stopping.clone(),
             server: server.handle(),
         };
         tracing::info!(service = name, port, "listening");

@@ -19,7 +19,7 @@ use capmatch_domain::partnership::{self, CloseReason, MatchCommand};
 use capmatch_eventstore::{
     Error as StoreError, EventMetadata, EventStore, ExpectedVersion, NewEvent, StoredEvent,
 };
-use capmatch_service::{ApplyError, ShutdownSignal};
+use capmatch_service::{ApplyError, CancellationToken};
 use tokio::sync::mpsc::UnboundedReceiver;
 use uuid::Uuid;
 
@@ -72,11 +72,11 @@ pub enum CloseError {
 pub async fn run(
     store: EventStore,
     mut jobs: UnboundedReceiver<CloseJob>,
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) {
     loop {
         let job = tokio::select! {
-            () = shutdown.triggered() => break,
+            () = shutdown.cancelled() => break,
             job = jobs.recv() => match job {
                 Some(job) => job,
                 None => break,
@@ -93,7 +93,7 @@ pub async fn run(
                 Err(err @ CloseError::Store(_)) => {
                     tracing::warn!(match_id = %job.match_id, error = %err, "cannot close a match yet; retrying");
                     tokio::select! {
-                        () = shutdown.triggered() => return,
+                        () = shutdown.cancelled() => return,
                         () = actix_web::rt::time::sleep(pause) => {}
                     }
                     pause = (pause * 2).min(LAST_RETRY);

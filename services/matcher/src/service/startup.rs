@@ -15,7 +15,7 @@ use std::time::Duration;
 use capmatch_auth::AuthConfig;
 use capmatch_service::follower::FeedStatus;
 use capmatch_service::{
-    Follower, Foundation, HttpFeedSource, PeerConfig, Probe, ShutdownSignal, StartupError,
+    CancellationToken, Follower, Foundation, HttpFeedSource, PeerConfig, Probe, StartupError,
     StopHandle, TokenSource,
 };
 use serde_json::json;
@@ -161,7 +161,7 @@ fn follow(
 async fn build_index(
     knowledge: SharedKnowledge,
     feeds: Vec<Arc<FeedStatus>>,
-    shutdown: ShutdownSignal,
+    shutdown: CancellationToken,
 ) {
     loop {
         if feeds.iter().all(|f| f.report().caught_up_once) {
@@ -177,7 +177,7 @@ async fn build_index(
             return;
         }
         tokio::select! {
-            () = shutdown.triggered() => return,
+            () = shutdown.cancelled() => return,
             () = actix_web::rt::time::sleep(CATCH_UP_POLL) => {}
         }
     }
