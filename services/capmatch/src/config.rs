@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use capmatch_auth::{AuthConfig, Secret};
+use capmatch_engine::MatcherConfig;
 use capmatch_gateway::{CorsConfig, RateLimitConfig, TrustedProxies};
-use capmatch_matcher::MatcherConfig;
 use capmatch_service::ServerConfig;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -341,8 +341,8 @@ fn matcher_url() -> String {
     format!("http://{MATCHER_BIND}")
 }
 fn default_stale_after_hours() -> u64 {
-    capmatch_matcher::service::config::DEFAULT_STALE_AFTER_HOURS
+    capmatch_matcher::config::DEFAULT_STALE_AFTER_HOURS
 }
 fn default_page_size() -> i64 {
-    capmatch_matcher::service::config::DEFAULT_PAGE_SIZE
+    capmatch_matcher::config::DEFAULT_PAGE_SIZE
 }

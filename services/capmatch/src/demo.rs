@@ -1,7 +1,7 @@
 //! `capmatch demo`: posts the demonstration data set through the API, as the states and
 //! providers it names, so suggestions appear at once.
 //!
-//! The data set is the matcher's labelled evaluation set (`services/matcher/data/eval.json`):
+//! The data set is the matcher's labelled evaluation set (`shared/eval/data/eval.json`):
 //! realistic needs and offers written for this project, across every theme, region and several
 //! languages. Each entry's key is its `Idempotency-Key`, so running the demo twice posts nothing
 //! new.
@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use capmatch_auth::{DevSecret, TokenSigner};
 use capmatch_domain::actor::{Actor, Role};
-use capmatch_matcher::eval::{EvalNeed, EvalOffer, EvalSet};
+use capmatch_eval::{EvalNeed, EvalOffer, EvalSet};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 

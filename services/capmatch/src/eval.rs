@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use capmatch_domain::actor::Role;
-use capmatch_matcher::eval::{CaseFile, EvalSet};
+use capmatch_eval::{CaseFile, EvalSet};
 use serde::Serialize;
 use serde_json::Value;
 

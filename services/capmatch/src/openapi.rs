@@ -5,7 +5,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     capmatch_gateway::openapi::merged([
         capmatch_needs::openapi(),
         capmatch_offers::openapi(),
-        capmatch_matcher::service::openapi(),
+        capmatch_matcher::openapi(),
     ])
 }
 

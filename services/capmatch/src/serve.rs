@@ -13,7 +13,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, ToSocketAddrs};
 use actix_web::rt;
 use capmatch_auth::{AuthConfig, DevSecret, Verifier};
 use capmatch_gateway::{GatewayConfig, LocalUpstreams, Upstreams};
-use capmatch_matcher::service::MatcherServiceConfig;
+use capmatch_matcher::MatcherServiceConfig;
 use capmatch_needs::NeedsConfig;
 use capmatch_offers::OffersConfig;
 use capmatch_service::{Colocated, FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
@@ -223,7 +223,7 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
         .await
         .map_err(|e| format!("offers: {e}"))?
         .without_signal_handling();
-    let matcher = capmatch_matcher::service::Application::build(matcher_config(
+    let matcher = capmatch_matcher::Application::build(matcher_config(
         config,
         &s,
         &bind(matcher_port),
@@ -379,7 +379,7 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
             app.run_until_stopped().await
         }
         One::Matcher => {
-            let app = capmatch_matcher::service::Application::build(matcher_config(
+            let app = capmatch_matcher::Application::build(matcher_config(
                 config,
                 &s,
                 bind,

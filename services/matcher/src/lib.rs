@@ -1,64 +1,45 @@
-//! The capmatch matcher engine: an in-memory, incrementally maintained index of suggested
-//! partnerships between needs and offers, with reasons, explanations and a capacity-aware plan.
-//! Pure: no I/O, no clock; the matcher service feeds it need and offer states and review
-//! decisions, and serves what it answers.
+//! The matcher **service**: the matching engine (`capmatch-engine`) behind an HTTP API, fed by
+//! the needs and offers event feeds, with the review workflow recorded as events in the
+//! matcher's own store.
 //!
 //! Module map:
+//! - [`config`]: [`MatcherServiceConfig`] — server, `data_dir`, auth, the needs and offers
+//!   peers, the engine's [`capmatch_engine::MatcherConfig`], the stale threshold, the page size.
+//! - [`startup`]: [`Application`] — build (open the store, replay the decisions, follow both
+//!   feeds from position 0, build the index once both caught up), port, run, stop.
+//! - [`knowledge`]: [`knowledge::Knowledge`], everything the matcher knows in memory: needs and
+//!   offers as their feeds built them, every decided match, the engine.
+//! - [`feeds`]: the [`capmatch_service::FeedConsumer`]s of the needs and offers feeds.
+//! - [`decisions`]: the read model of the matcher's own store (match decisions), for
+//!   read-your-writes.
+//! - [`aggregate`]: the partnership aggregate's streams and events as stored.
+//! - [`write`](mod@write): the write path of a decision (idempotency, `If-Match`, decide, append,
+//!   read-your-writes), the same steps as `capmatch_service::Writer`.
+//! - [`closer`]: appends `match.closed` to every open match of a withdrawn or fulfilled need or
+//!   a withdrawn offer, with deterministic event ids.
+//! - [`routes`]: the `/v1` API ([`routes::suggestions`], [`routes::matches`],
+//!   [`routes::insight`]), [`api`] and [`openapi`].
+//! - [`wire`]: the response types.
+//! - [`error`]: engine errors as problems.
+//! - [`state`]: what handlers share.
 //!
-//! - [`engine`]: the [`Engine`] — `upsert_need`, `upsert_offer`, `set_dismissed`,
-//!   `set_offer_load`, `suggestions_for_need`, `suggestions_for_offer`, `explain`, `pairs`,
-//!   `plan`, `stats` — and its builder for start-up rebuilds. Internally `maintain` keeps the
-//!   top lists exact under change and `query` answers.
-//! - [`score`]: the pair model: [`HardRule`]s, soft [`Components`] and the reciprocal score.
-//! - [`explain`]: [`Suggestion`], [`Reason`] and [`Explanation`], in plain language.
-//! - [`text`]: tokeniser, stemmer, corpus statistics and BM25 term signatures.
-//! - [`experience`]: what the review workflow taught about an offer (track record, coordinators'
-//!   shortlists and dismissals for similar needs), and how it moves a pair's score.
-//! - [`concepts`]: the multilingual thesaurus: what a text is about (concepts, and the topics
-//!   a poster did not name), whatever its language.
-//! - [`plan`]: the min-cost-flow assignment behind [`Engine::plan`].
-//! - [`config`]: [`MatcherConfig`] and its [`Weights`], with their defaults.
-//! - [`eval`]: the labelled evaluation set and its metrics (hit@k, MRR), and weight tuning.
-//! - [`synth`]: a seeded generator of realistic needs and offers for benchmarks and tests.
-//! - [`service`]: the matcher service around the engine — the `/v1` API, the needs and offers
-//!   feeds, the review workflow as events in its own store (see its own module map).
-//! - `features`, `intern`, `index`, `toplist`: compact internal representations (interned
-//!   codes as bitsets, windows in days), the (theme × area) candidate indexes, ranked lists
-//!   kept exact under change.
-//!
-//! How a suggestion comes about: an offer is filed in the index under each of its themes ×
-//! each area it covers (a country or an M49 region), a need under each of its themes × its
-//! country, each entry carrying a copy of the entity's scoring features ("cards"). The offers a
-//! need can be matched with are read from the lists of its themes × the areas containing its
-//! country (never from a scan of all offers), filtered by the remaining hard rules, scored
-//! exactly, and the best `keep` are kept; the need is offered to each of those offers' own
-//! lists, which it enters only if it beats their last entry (a mirrored threshold per list
-//! means most are never touched). The same happens from each offer's side. A change to one need
-//! or offer touches only the lists of what it can reach. See `README.md` in this crate for the
-//! model, the defaults and the figures.
+//! The internal feed (`/internal/events`, `/internal/head`) — which the needs service follows to
+//! learn `match.introduced` — `/livez`, `/readyz` and the error mapping come from
+//! `capmatch-service`.
 
-pub mod concepts;
+pub mod aggregate;
+pub mod closer;
 pub mod config;
-pub mod engine;
-pub mod eval;
-pub mod experience;
-pub mod explain;
-mod features;
-mod index;
-mod intern;
-pub mod plan;
-pub mod score;
-pub mod service;
-pub mod synth;
-pub mod text;
-mod toplist;
+pub mod decisions;
+pub mod error;
+pub mod feeds;
+pub mod knowledge;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod wire;
+pub mod write;
 
-pub use config::{
-    ExperienceConfig, GeoSpecificity, MatcherConfig, NeedWeights, OfferWeights, ThemeFit, Weights,
-};
-pub use engine::{Change, Engine, EngineBuilder, EngineError, ScanMode, ScoredPair, Stats};
-pub use experience::{Outcome, Tally};
-pub use explain::{Explanation, Reason, RuleFailure, Standing, Suggestion};
-pub use plan::{Assignment, Plan};
-pub use score::{Component, Components, HardRule};
-pub use text::TextStats;
+pub use config::MatcherServiceConfig;
+pub use routes::{api, openapi};
+pub use startup::{Application, BuildError};

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::Method;
 use capmatch_auth::Secret;
-use capmatch_matcher::MatcherConfig;
-use capmatch_matcher::service::{Application as Matcher, MatcherServiceConfig};
+use capmatch_engine::MatcherConfig;
+use capmatch_matcher::{Application as Matcher, MatcherServiceConfig};
 use capmatch_needs::{Application as Needs, NeedsConfig};
 use capmatch_offers::{Application as Offers, OffersConfig};
 use capmatch_service::testing::{SECRET, TestClient, auth_config};
@@ -197,7 +197,7 @@ pub async fn start_matcher(config: MatcherServiceConfig, data_dir: TempDir) -> N
 async fn try_start_matcher(
     config: MatcherServiceConfig,
     data_dir: TempDir,
-) -> Result<Node, capmatch_matcher::service::BuildError> {
+) -> Result<Node, capmatch_matcher::BuildError> {
     capmatch_service::telemetry::init_for_tests("info");
     let app = Matcher::build(config).await?.without_signal_handling();
     let (port, stop) = (app.port(), app.stop_handle());

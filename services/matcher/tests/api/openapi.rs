@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 fn document() -> Value {
-    serde_json::to_value(capmatch_matcher::service::openapi()).expect("json")
+    serde_json::to_value(capmatch_matcher::openapi()).expect("json")
 }
 
 #[test]
