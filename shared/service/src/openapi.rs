@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 
 use capmatch_http::{FieldError, PROBLEM_JSON, Problem};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
@@ -125,45 +127,83 @@ pub const IF_MATCH_PATTERN: &str = r#"^(\*|(W/)?"[0-9]{1,19}"|[0-9]{1,19})$"#;
 /// not starting or ending with a space (HTTP strips those).
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]([ -~]{0,198}[!-~])?$";
 
-/// Describes the protocol parameters every service reads the same way, in every operation of
-/// `doc` that has them, from the parsers' own rules: `If-Match`, `Idempotency-Key`, and the
-/// pagination `cursor` and `limit`. Call it on a service's finished document.
-pub fn describe_protocol_parameters(doc: &mut OpenApi) {
+/// Describes the protocol every service speaks the same way, in every operation of `doc` that
+/// takes part in it, from the parsers' own rules: the parameters `If-Match`, `Idempotency-Key`,
+/// `cursor` and `limit`, and the `Idempotent-Replayed` header of a success answered again for a
+/// retried `Idempotency-Key`. Call it on a service's finished document.
+pub fn describe_protocol(doc: &mut OpenApi) {
     use utoipa::openapi::path::ParameterIn;
 
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
+    for operation in operations(doc) {
+        let mut idempotent = false;
+        for parameter in operation.parameters.iter_mut().flatten() {
+            let RefOr::T(parameter) = parameter else {
+                continue;
+            };
+            let schema = match (&parameter.parameter_in, parameter.name.as_str()) {
+                (ParameterIn::Header, "If-Match") => string_schema(IF_MATCH_PATTERN, 1, 23),
+                (ParameterIn::Header, "Idempotency-Key") => {
+                    idempotent = true;
+                    string_schema(IDEMPOTENCY_KEY_PATTERN, 1, 200)
+                }
+                (ParameterIn::Query, "cursor") => {
+                    use crate::pagination::{CURSOR_LEN, CURSOR_PATTERN};
+                    string_schema(CURSOR_PATTERN, CURSOR_LEN, CURSOR_LEN)
+                }
+                (ParameterIn::Query, "limit") => ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(crate::pagination::MAX_LIMIT))
+                    .into(),
+                _ => continue,
+            };
+            parameter.schema = Some(schema);
+        }
+        if idempotent {
+            let successes = operation
+                .responses
+                .responses
+                .iter_mut()
+                .filter(|(status, _)| status.starts_with('2'));
+            for (_, response) in successes {
+                if let RefOr::T(response) = response {
+                    response.headers.insert(
+                        REPLAYED.to_owned(),
+                        HeaderBuilder::new()
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(Type::String)
+                                    .enum_values(Some(["true"])),
+                            ))
+                            .description(Some(
+                                "`true` when this is the answer to an earlier request with the \
+                                 same `Idempotency-Key`, repeated without acting again.",
+                            ))
+                            .build()
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The header a replayed answer carries.
+pub const REPLAYED: &str = "Idempotent-Replayed";
+
+/// Every operation of `doc`.
+pub fn operations(doc: &mut OpenApi) -> impl Iterator<Item = &mut Operation> {
+    doc.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.put,
             &mut item.patch,
             &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for parameter in operation.parameters.iter_mut().flatten() {
-                let RefOr::T(parameter) = parameter else {
-                    continue;
-                };
-                let schema = match (&parameter.parameter_in, parameter.name.as_str()) {
-                    (ParameterIn::Header, "If-Match") => string_schema(IF_MATCH_PATTERN, 1, 23),
-                    (ParameterIn::Header, "Idempotency-Key") => {
-                        string_schema(IDEMPOTENCY_KEY_PATTERN, 1, 200)
-                    }
-                    (ParameterIn::Query, "cursor") => {
-                        use crate::pagination::{CURSOR_LEN, CURSOR_PATTERN};
-                        string_schema(CURSOR_PATTERN, CURSOR_LEN, CURSOR_LEN)
-                    }
-                    (ParameterIn::Query, "limit") => ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(1))
-                        .maximum(Some(crate::pagination::MAX_LIMIT))
-                        .into(),
-                    _ => continue,
-                };
-                parameter.schema = Some(schema);
-            }
-        }
-    }
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// Adds `T`'s schema to the components of `doc`, for a type only parameters refer to (utoipa

@@ -224,6 +224,40 @@ fn the_committed_api_document_is_the_one_the_code_serves() {
 }
 
 #[test]
+fn every_operation_documents_the_edge_and_every_retriable_one_its_replays() {
+    let doc = serde_json::to_value(capmatch::openapi::document()).unwrap();
+    let components = &doc["components"]["responses"];
+    assert!(
+        components["TooManyRequests"]["headers"]["Retry-After"].is_object(),
+        "{components}"
+    );
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["401", "413", "429", "500", "503", "504"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} does not list {status}"
+                );
+            }
+            let retriable = operation["parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == "Idempotency-Key"));
+            for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('2')) {
+                assert_eq!(
+                    response["headers"]["Idempotent-Replayed"].is_object(),
+                    retriable,
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(operations >= 29, "{operations}");
+}
+
+#[test]
 fn probe_succeeds_only_on_200() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -57,6 +57,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(base)
         .service(api())
         .split_for_parts();
-    capmatch_service::openapi::describe_protocol_parameters(&mut doc);
+    capmatch_service::openapi::describe_protocol(&mut doc);
     doc
 }

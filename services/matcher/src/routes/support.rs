@@ -87,7 +87,7 @@ pub fn respond(state: &AppState, outcome: Outcome<MatchState>) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response.insert_header(etag_header(outcome.state.version));
     if outcome.replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
+        response.insert_header((capmatch_service::openapi::REPLAYED, "true"));
     }
     let stale = state.is_stale(&outcome.state);
     response.json(MatchView::new(outcome.state, stale))

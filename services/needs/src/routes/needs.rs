@@ -155,7 +155,7 @@ fn respond(status: StatusCode, outcome: Outcome<NeedState>) -> HttpResponse {
         response.insert_header((LOCATION, format!("/v1/needs/{}", outcome.state.id)));
     }
     if outcome.replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
+        response.insert_header((capmatch_service::openapi::REPLAYED, "true"));
     }
     response.json(&outcome.state)
 }

@@ -160,7 +160,7 @@ fn respond(status: StatusCode, outcome: Outcome<OfferState>) -> HttpResponse {
         response.insert_header((LOCATION, format!("/v1/offers/{}", outcome.state.id)));
     }
     if outcome.replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
+        response.insert_header((capmatch_service::openapi::REPLAYED, "true"));
     }
     response.json(&outcome.state)
 }
