@@ -8,7 +8,7 @@
 //! loopback ports. SIGTERM (or Ctrl-C) stops the gateway first, so requests in flight drain
 //! through it, then the services, whose stores are flushed and closed.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 
 use actix_web::rt;
 use capmatch_auth::{AuthConfig, DevSecret, Verifier};
@@ -16,7 +16,7 @@ use capmatch_gateway::{GatewayConfig, LocalUpstreams, Upstreams};
 use capmatch_matcher::MatcherServiceConfig;
 use capmatch_needs::NeedsConfig;
 use capmatch_offers::OffersConfig;
-use capmatch_service::{Colocated, FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
+use capmatch_service::{FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
 
 use crate::config::Config;
 
@@ -193,12 +193,6 @@ fn gateway(
     .map_err(|e| format!("gateway on {}: {e}", config.gateway.bind))
 }
 
-/// The service of this process listening on loopback `port`, for the gateway to call in-process.
-fn colocated(name: &str, port: u16) -> Result<Colocated, String> {
-    Colocated::at(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-        .ok_or_else(|| format!("{name} is not running in this process on port {port}"))
-}
-
 /// `capmatch serve`.
 pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), String> {
     let s = security(config)?;
@@ -239,9 +233,9 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
         matcher: url(matcher_port),
     };
     let local = LocalUpstreams {
-        needs: Some(colocated("needs", needs_port)?),
-        offers: Some(colocated("offers", offers_port)?),
-        matcher: Some(colocated("matcher", matcher_port)?),
+        needs: needs.colocated(),
+        offers: offers.colocated(),
+        matcher: matcher.colocated(),
     };
     let gateway = gateway(config, &s, upstreams, local)?.without_signal_handling();
 

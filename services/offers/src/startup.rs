@@ -39,6 +39,11 @@ impl Application {
         self.0.port()
     }
 
+    /// The service's `/v1` API, for another app of this process (the gateway) to mount.
+    pub fn colocated(&self) -> Option<capmatch_service::Colocated> {
+        self.0.colocated()
+    }
+
     /// A handle that stops the service gracefully.
     pub fn stop_handle(&self) -> StopHandle {
         self.0.stop_handle()

@@ -6,9 +6,10 @@
 //! handlers: the gateway mounts the services' `/v1` APIs into its own app, and each request is
 //! served by one pipeline from the socket to the service's handler.
 //!
-//! Every application that offers its API this way ([`crate::Application::colocate`]) is listed
-//! here by the address it listens on while it runs; [`Colocated::at`] finds it, and the caller's
-//! app factory calls [`Colocated::mount`] on each of its workers. The mounted API brings its own
+//! An application that offers its API this way ([`crate::Application::colocate`]) hands out a
+//! [`Colocated`] ([`crate::Application::colocated`]); whoever builds the process gives it to the
+//! caller (`capmatch serve` to the gateway), whose app factory calls [`Colocated::mount`] on
+//! each of its workers. The mounted API brings its own
 //! state and extractor configuration (app data on its scope) and answers only the paths the
 //! caller's route table gives it ([`Mounting`]); the caller's middleware (request context, metrics,
 //! edge checks) wraps it.
@@ -19,11 +20,8 @@
 //! more requests: they fall through to whatever the caller routes next (the gateway forwards
 //! them over HTTP, where a stopped service is a 503).
 
-use std::collections::HashMap;
 use std::fmt;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::Arc;
 
 use actix_web::guard::{self, Guard};
 use actix_web::web;
@@ -32,11 +30,6 @@ use tokio_util::sync::CancellationToken;
 
 type MountFn = dyn Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync;
 type Admits = dyn Fn(&str) -> bool + Send + Sync;
-
-/// The running applications of this process that offer their API, by listening address.
-static RUNNING: LazyLock<Mutex<HashMap<SocketAddr, (u64, Colocated)>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// An application of this process whose API another app can mount. Cheap to clone.
 #[derive(Clone)]
@@ -100,11 +93,18 @@ impl Mounting {
 }
 
 impl Colocated {
-    /// The application of this process listening on `addr`, if one is running and offers its
-    /// API.
-    pub fn at(addr: SocketAddr) -> Option<Colocated> {
-        let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
-        running.get(&addr).map(|(_, colocated)| colocated.clone())
+    /// The API of the application `name`, registered by `mount`, admitting nothing once
+    /// `stopping` is cancelled.
+    pub fn new(
+        name: &'static str,
+        stopping: CancellationToken,
+        mount: impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync + 'static,
+    ) -> Self {
+        Colocated {
+            name,
+            mount: Arc::new(mount),
+            stopping,
+        }
     }
 
     /// The application's name (`needs`, `offers`...).
@@ -126,61 +126,14 @@ impl Colocated {
         };
         (self.mount)(cfg, &mounting);
     }
-
-    /// Lists the application's `mount` under `addr` until the returned guard drops.
-    pub(crate) fn register(
-        name: &'static str,
-        addr: SocketAddr,
-        stopping: CancellationToken,
-        mount: impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync + 'static,
-    ) -> Registration {
-        let colocated = Colocated {
-            name,
-            mount: Arc::new(mount),
-            stopping,
-        };
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        RUNNING
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(addr, (id, colocated));
-        Registration { addr, id }
-    }
-}
-
-/// Keeps an application listed; dropping it unlists the application (and releases the state its
-/// mount holds).
-#[derive(Debug)]
-pub(crate) struct Registration {
-    addr: SocketAddr,
-    id: u64,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
-        if running
-            .get(&self.addr)
-            .is_some_and(|(id, _)| *id == self.id)
-        {
-            running.remove(&self.addr);
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::net::TcpListener;
-
     use actix_web::test::{TestRequest, call_service, init_service, read_body};
     use actix_web::{App, HttpResponse};
 
     use super::*;
-
-    fn free_addr() -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener.local_addr().expect("bound")
-    }
 
     /// Mounts a `/v1` scope answering with its name and the body limit it was given.
     fn api(name: &'static str) -> impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync {
@@ -196,29 +149,11 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_application_is_listed_only_while_registered() {
-        let addr = free_addr();
-        assert!(Colocated::at(addr).is_none());
-        let registration = Colocated::register("echo", addr, CancellationToken::new(), api("echo"));
-        assert_eq!(Colocated::at(addr).map(|c| c.name()), Some("echo"));
-        drop(registration);
-        assert!(Colocated::at(addr).is_none());
-    }
-
     #[actix_web::test]
     async fn a_mounted_api_answers_the_paths_it_is_given_until_it_stops() {
-        let (needs_addr, offers_addr) = (free_addr(), free_addr());
         let stop_needs = CancellationToken::new();
-        let _needs = Colocated::register("needs", needs_addr, stop_needs.clone(), api("needs"));
-        let _offers = Colocated::register(
-            "offers",
-            offers_addr,
-            CancellationToken::new(),
-            api("offers"),
-        );
-        let needs = Colocated::at(needs_addr).expect("listed");
-        let offers = Colocated::at(offers_addr).expect("listed");
+        let needs = Colocated::new("needs", stop_needs.clone(), api("needs"));
+        let offers = Colocated::new("offers", CancellationToken::new(), api("offers"));
         let app = init_service(
             App::new()
                 .configure(|cfg| {

@@ -14,7 +14,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ use actix_web::{App, Error, HttpServer, rt};
 use capmatch_eventstore::EventStore;
 use tokio::task::JoinHandle;
 
-use crate::colocated::{Colocated, Mounting, Registration};
+use crate::colocated::{Colocated, Mounting};
 use crate::config::ServerConfig;
 use tokio_util::sync::CancellationToken;
 
@@ -157,15 +157,13 @@ impl StopHandle {
 /// A service bound to its port, ready to run.
 pub struct Application {
     name: &'static str,
-    /// The address the listener is bound to.
-    addr: SocketAddr,
     port: u16,
     server: Server,
     stop: StopHandle,
     lifecycle: Lifecycle,
     handle_signals: bool,
-    /// Set while the application offers its API to other apps of the process.
-    colocated: Option<Registration>,
+    /// Its API, when it offers it to other apps of the process.
+    colocated: Option<Colocated>,
 }
 
 impl fmt::Debug for Application {
@@ -215,7 +213,6 @@ impl Application {
         tracing::info!(service = name, port, "listening");
         Ok(Self {
             name,
-            addr,
             port,
             server,
             stop,
@@ -226,19 +223,22 @@ impl Application {
     }
 
     /// Offers the application's API to other apps of this process ([`crate::colocated`]):
-    /// while it runs, [`Colocated::at`] its address finds `mount`, which registers the API in a
-    /// caller's app.
+    /// `mount` registers it in a caller's app; [`Application::colocated`] hands it out.
     pub fn colocate(
         mut self,
         mount: impl Fn(&mut actix_web::web::ServiceConfig, &Mounting) + Send + Sync + 'static,
     ) -> Self {
-        self.colocated = Some(Colocated::register(
+        self.colocated = Some(Colocated::new(
             self.name,
-            self.addr,
             self.lifecycle.shutdown_signal(),
             mount,
         ));
         self
+    }
+
+    /// The application's API for another app of this process to mount, if it offers it.
+    pub fn colocated(&self) -> Option<Colocated> {
+        self.colocated.clone()
     }
 
     /// Leaves SIGINT/SIGTERM alone (when the embedding program handles them itself).
@@ -274,7 +274,7 @@ impl Application {
         if let Some(signals) = signals {
             signals.abort();
         }
-        // Unlisted before the wind-down, which waits for the state the factory holds.
+        // Let go of before the wind-down, which waits for the state the mount holds.
         drop(colocated);
         lifecycle.wind_down().await;
         tracing::info!(service = name, "stopped");

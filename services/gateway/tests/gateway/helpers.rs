@@ -96,7 +96,7 @@ pub fn echo(name: &'static str, ready: bool) -> Echo {
         .colocate(mount)
         .without_signal_handling();
     let stop = app.stop_handle();
-    let colocated = Colocated::at(addr).unwrap();
+    let colocated = app.colocated().unwrap();
     actix_web::rt::spawn(app.run_until_stopped());
     Echo {
         url: format!("http://{addr}"),
