@@ -1,10 +1,11 @@
 //! Running the services: all four in one process (`capmatch serve`), or one alone.
 //!
-//! In one process each service still has its own HTTP server, store and projection, exactly as
-//! when deployed apart: the services follow each other's feeds over loopback, and the gateway
-//! asks their `/readyz` there. The requests the gateway routes skip that hop: it calls the
-//! services' apps in-process ([`capmatch_gateway::LocalUpstreams`]), through the same
-//! middleware and handlers. Only the gateway's address is public; the services get free
+//! In one process each service keeps its own store and projection, exactly as when deployed
+//! apart, and follows the others' feeds straight from their stores ([`LocalFeed`]): no request,
+//! token or serialisation in between. The gateway mounts the services' APIs in its own app
+//! ([`capmatch_gateway::LocalUpstreams`]): a request goes through one pipeline from the socket
+//! to the handler. Each service still listens on a loopback port, where the gateway asks its
+//! `/readyz`. Only the gateway's address is public; the services get free
 //! loopback ports. SIGTERM (or Ctrl-C) stops the gateway first, so requests in flight drain
 //! through it, then the services, whose stores are flushed and closed.
 
@@ -16,22 +17,37 @@ use capmatch_gateway::{GatewayConfig, LocalUpstreams, Upstreams};
 use capmatch_matcher::MatcherServiceConfig;
 use capmatch_needs::NeedsConfig;
 use capmatch_offers::OffersConfig;
-use capmatch_service::{FollowConfig, PeerConfig, ServiceTokenConfig, StopHandle};
+use capmatch_service::{
+    FeedFrom, FollowConfig, LocalFeed, PeerConfig, ServiceTokenConfig, StopHandle,
+};
 
 use crate::config::Config;
 
-/// How tokens are verified, how services authenticate to each other's feeds, and whether this
-/// is development mode.
+/// How tokens are verified, how services authenticate to each other's feeds over HTTP, and
+/// whether this is development mode.
 #[derive(Debug)]
 pub struct Security {
     pub auth: AuthConfig,
-    pub peer_token: ServiceTokenConfig,
+    /// Absent when nothing needs it: `[auth]` configured without a service token, for services
+    /// that read no feed over HTTP.
+    pub peer_token: Option<ServiceTokenConfig>,
     pub development: bool,
+}
+
+/// Whether the service to run reads another's feed over HTTP, and so needs a service token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feeds {
+    /// All services in this process: feeds are read from the stores.
+    InProcess,
+    /// This service follows a peer in another process.
+    OverHttp,
+    /// This service follows no one.
+    None,
 }
 
 /// Development mode (a secret generated in the data directory) unless `[auth]` is configured.
 /// The data directory is created for its owner only, or refused when others may read it.
-pub fn security(config: &Config) -> Result<Security, String> {
+pub fn security(config: &Config, feeds: Feeds) -> Result<Security, String> {
     match &config.auth {
         Some(auth) => {
             capmatch_eventstore::private_directory(&config.data_dir)
@@ -40,20 +56,23 @@ pub fn security(config: &Config) -> Result<Security, String> {
                 &config.peers.service_token,
                 &config.peers.service_token_file,
             ) {
-                (Some(token), _) => token.clone(),
-                (None, Some(path)) => capmatch_auth::read_owner_only(path)
-                    .map(|t| capmatch_auth::Secret::new(t.trim().as_bytes()))
-                    .map_err(|e| format!("[peers] service_token_file: {e}"))?,
+                (Some(token), _) => Some(token.clone()),
+                (None, Some(path)) => Some(
+                    capmatch_auth::read_owner_only(path)
+                        .map(|t| capmatch_auth::Secret::new(t.trim().as_bytes()))
+                        .map_err(|e| format!("[peers] service_token_file: {e}"))?,
+                ),
+                (None, None) if feeds != Feeds::OverHttp => None,
                 (None, None) => {
-                    return Err("with [auth] configured, the services need a service token \
-                                for each other's feeds: set [peers] service_token or \
-                                service_token_file"
+                    return Err("with [auth] configured, a service that follows another's \
+                                feed over HTTP needs a service token: set [peers] \
+                                service_token or service_token_file"
                         .into());
                 }
             };
             Ok(Security {
                 auth: auth.clone(),
-                peer_token: ServiceTokenConfig::Static { token },
+                peer_token: token.map(|token| ServiceTokenConfig::Static { token }),
                 development: false,
             })
         }
@@ -66,7 +85,7 @@ pub fn security(config: &Config) -> Result<Security, String> {
                     &config.development.audience,
                     &secret,
                 ),
-                peer_token: ServiceTokenConfig::Hs256File { path },
+                peer_token: Some(ServiceTokenConfig::Hs256File { path }),
                 development: true,
             })
         }
@@ -104,12 +123,17 @@ pub fn check_development_bind(bind: &str, allowed: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn peer(url: &str, token: &ServiceTokenConfig) -> PeerConfig {
-    PeerConfig {
+/// The peer at `url`, read over HTTP with the service token.
+fn peer(url: &str, s: &Security) -> Result<FeedFrom, String> {
+    let token = s
+        .peer_token
+        .clone()
+        .ok_or("following a feed over HTTP needs a service token: set [peers] service_token")?;
+    Ok(FeedFrom::Remote(PeerConfig {
         url: url.to_owned(),
-        token: token.clone(),
+        token,
         follow: FollowConfig::default(),
-    }
+    }))
 }
 
 /// `N` distinct loopback ports that were free a moment ago (the services bind them right after).
@@ -129,12 +153,12 @@ fn loopback_ports<const N: usize>() -> Result<[u16; N], String> {
     Ok(ports)
 }
 
-fn needs_config(config: &Config, s: &Security, bind: &str, matcher_url: &str) -> NeedsConfig {
+fn needs_config(config: &Config, s: &Security, bind: &str, matcher: FeedFrom) -> NeedsConfig {
     NeedsConfig {
         server: config.needs.server(bind),
         data_dir: config.data_dir.clone(),
         auth: s.auth.clone(),
-        matcher: Some(peer(matcher_url, &s.peer_token)),
+        matcher: Some(matcher),
     }
 }
 
@@ -150,15 +174,15 @@ fn matcher_config(
     config: &Config,
     s: &Security,
     bind: &str,
-    needs_url: &str,
-    offers_url: &str,
+    needs: FeedFrom,
+    offers: FeedFrom,
 ) -> MatcherServiceConfig {
     MatcherServiceConfig {
         server: config.matcher.service().server(bind),
         data_dir: config.data_dir.clone(),
         auth: s.auth.clone(),
-        needs: peer(needs_url, &s.peer_token),
-        offers: peer(offers_url, &s.peer_token),
+        needs,
+        offers,
         engine: config.matcher.engine.clone(),
         stale_after_hours: config.matcher.stale_after_hours,
         page_size: config.matcher.page_size,
@@ -195,7 +219,7 @@ fn gateway(
 
 /// `capmatch serve`.
 pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), String> {
-    let s = security(config)?;
+    let s = security(config, Feeds::InProcess)?;
     if s.development {
         let allowed = allow_public || config.development.allow_on_public_address;
         check_development_bind(&config.gateway.bind, allowed)?;
@@ -204,29 +228,36 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
     let bind = |port: u16| format!("127.0.0.1:{port}");
     let url = |port: u16| format!("http://127.0.0.1:{port}");
 
+    // The services follow each other's feeds straight from their stores. Each feed is linked
+    // once its service has opened its store; a follower that asks before waits.
+    let (needs_feed, offers_feed, matcher_feed) =
+        (LocalFeed::new(), LocalFeed::new(), LocalFeed::new());
     let needs = capmatch_needs::Application::build(needs_config(
         config,
         &s,
         &bind(needs_port),
-        &url(matcher_port),
+        FeedFrom::Local(matcher_feed.clone()),
     ))
     .await
     .map_err(|e| format!("needs: {e}"))?
     .without_signal_handling();
+    needs.connect(&needs_feed);
     let offers = capmatch_offers::Application::build(offers_config(config, &s, &bind(offers_port)))
         .await
         .map_err(|e| format!("offers: {e}"))?
         .without_signal_handling();
+    offers.connect(&offers_feed);
     let matcher = capmatch_matcher::Application::build(matcher_config(
         config,
         &s,
         &bind(matcher_port),
-        &url(needs_port),
-        &url(offers_port),
+        FeedFrom::Local(needs_feed),
+        FeedFrom::Local(offers_feed),
     ))
     .await
     .map_err(|e| format!("matcher: {e}"))?
     .without_signal_handling();
+    matcher.connect(&matcher_feed);
     let upstreams = Upstreams {
         needs: url(needs_port),
         offers: url(offers_port),
@@ -341,7 +372,11 @@ pub enum One {
 /// One service as its own process; its peers' URLs come from the configuration. It handles
 /// SIGTERM and SIGINT itself.
 pub async fn one(config: &Config, which: One) -> Result<(), String> {
-    let s = security(config)?;
+    let feeds = match which {
+        One::Needs | One::Matcher => Feeds::OverHttp,
+        One::Offers | One::Gateway => Feeds::None,
+    };
+    let s = security(config, feeds)?;
     let bind = match which {
         One::Needs => &config.needs.bind,
         One::Offers => &config.offers.bind,
@@ -358,7 +393,7 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
                 config,
                 &s,
                 bind,
-                &config.matcher.url,
+                peer(&config.matcher.url, &s)?,
             ))
             .await
             .map_err(|e| format!("needs: {e}"))?;
@@ -377,8 +412,8 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
                 config,
                 &s,
                 bind,
-                &config.needs.url,
-                &config.offers.url,
+                peer(&config.needs.url, &s)?,
+                peer(&config.offers.url, &s)?,
             ))
             .await
             .map_err(|e| format!("matcher: {e}"))?;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use capmatch_auth::AuthConfig;
-use capmatch_service::{PeerConfig, ServerConfig};
+use capmatch_service::{FeedFrom, ServerConfig};
 use serde::Deserialize;
 
 use capmatch_engine::MatcherConfig;
@@ -24,9 +24,9 @@ pub struct MatcherServiceConfig {
     /// of the service tokens minted for the feeds).
     pub auth: AuthConfig,
     /// The needs service, whose feed says what states ask for.
-    pub needs: PeerConfig,
+    pub needs: FeedFrom,
     /// The offers service, whose feed says what providers offer.
-    pub offers: PeerConfig,
+    pub offers: FeedFrom,
     /// The engine: weights, list sizes, text model. An empty table takes the tuned defaults.
     #[serde(default)]
     pub engine: MatcherConfig,

@@ -15,8 +15,7 @@ use std::time::Duration;
 use capmatch_auth::AuthConfig;
 use capmatch_service::follower::FeedStatus;
 use capmatch_service::{
-    CancellationToken, Follower, Foundation, HttpFeedSource, PeerConfig, Probe, StartupError,
-    StopHandle, TokenSource,
+    CancellationToken, FeedFrom, Follower, Foundation, Probe, StartupError, StopHandle,
 };
 use serde_json::json;
 
@@ -119,6 +118,12 @@ impl Application {
         self.0.port()
     }
 
+    /// Makes `feed` this service's event feed, for the services of this process that follow
+    /// it.
+    pub fn connect(&self, feed: &capmatch_service::LocalFeed) -> bool {
+        self.0.connect(feed)
+    }
+
     /// The service's `/v1` API, for another app of this process (the gateway) to mount.
     pub fn colocated(&self) -> Option<capmatch_service::Colocated> {
         self.0.colocated()
@@ -144,13 +149,12 @@ impl Application {
 fn follow(
     base: &mut Foundation<Decisions>,
     peer: Peer,
-    config: &PeerConfig,
+    from: &FeedFrom,
     auth: &AuthConfig,
     feed: Arc<PeerFeed>,
 ) -> Result<Arc<FeedStatus>, StartupError> {
-    let token = TokenSource::from_config(&config.token, auth, SERVICE_SUBJECT)?;
-    let source = HttpFeedSource::new(&config.url, token);
-    let follower = Follower::new(peer.name(), source, feed, &config.follow);
+    let source = from.source(auth, SERVICE_SUBJECT)?;
+    let follower = Follower::new(peer.name(), source, feed, &from.follow());
     let status = follower.status();
     capmatch_service::metrics::feed_gauges("matcher", peer.name(), status.clone());
     let shutdown = base.lifecycle.shutdown_signal();

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use capmatch_auth::AuthConfig;
-use capmatch_service::{PeerConfig, ServerConfig};
+use capmatch_service::{FeedFrom, ServerConfig};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -18,7 +18,7 @@ pub struct NeedsConfig {
     /// The matcher, whose feed says which providers were introduced to which needs. Without it
     /// no provider ever sees a restricted need.
     #[serde(default)]
-    pub matcher: Option<PeerConfig>,
+    pub matcher: Option<FeedFrom>,
 }
 
 impl NeedsConfig {

@@ -4,9 +4,7 @@
 use std::io;
 use std::sync::Arc;
 
-use capmatch_service::{
-    Follower, Foundation, HttpFeedSource, Probe, StartupError, StopHandle, TokenSource,
-};
+use capmatch_service::{Follower, Foundation, Probe, StartupError, StopHandle};
 use serde_json::json;
 
 use crate::config::NeedsConfig;
@@ -38,10 +36,9 @@ impl Application {
         let introductions = Arc::new(Introductions::default());
         match &config.matcher {
             Some(peer) => {
-                let token = TokenSource::from_config(&peer.token, &config.auth, SERVICE_SUBJECT)?;
-                let source = HttpFeedSource::new(&peer.url, token);
+                let source = peer.source(&config.auth, SERVICE_SUBJECT)?;
                 let follower =
-                    Follower::new("matcher", source, introductions.clone(), &peer.follow);
+                    Follower::new("matcher", source, introductions.clone(), &peer.follow());
                 let status = follower.status();
                 capmatch_service::metrics::feed_gauges("needs", "matcher", status.clone());
                 // Reported, never required: needs must serve while the matcher is down.
@@ -74,6 +71,12 @@ impl Application {
     /// The port the service listens on.
     pub fn port(&self) -> u16 {
         self.0.port()
+    }
+
+    /// Makes `feed` this service's event feed, for the services of this process that follow
+    /// it.
+    pub fn connect(&self, feed: &capmatch_service::LocalFeed) -> bool {
+        self.0.connect(feed)
     }
 
     /// The service's `/v1` API, for another app of this process (the gateway) to mount.

@@ -39,6 +39,12 @@ impl Application {
         self.0.port()
     }
 
+    /// Makes `feed` this service's event feed, for the services of this process that follow
+    /// it.
+    pub fn connect(&self, feed: &capmatch_service::LocalFeed) -> bool {
+        self.0.connect(feed)
+    }
+
     /// The service's `/v1` API, for another app of this process (the gateway) to mount.
     pub fn colocated(&self) -> Option<capmatch_service::Colocated> {
         self.0.colocated()

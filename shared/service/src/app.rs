@@ -211,6 +211,7 @@ impl<V: View> Foundation<V> {
         common.hold_in(&mut life);
         life.hold("state", &state_arc);
         crate::metrics::store_gauges(name, &store);
+        let feed = store.clone();
         life.close_on_stop(store);
         let mounted = Mounted {
             common: common.clone(),
@@ -231,7 +232,9 @@ impl<V: View> Foundation<V> {
                 .wrap(from_fn(capmatch_http::request_context))
         })
         .map_err(StartupError::Server)?;
-        Ok(application.colocate(move |cfg, mounting| mounted.mount(cfg, mounting, api)))
+        Ok(application
+            .with_store(feed)
+            .colocate(move |cfg, mounting| mounted.mount(cfg, mounting, api)))
     }
 }
 

@@ -25,6 +25,7 @@
 //! - [`write`]: [`append_command`], an append that answers a retried request with the original.
 //! - [`error`]: `DomainError` and store errors as problems, in exhaustive matches.
 //! - [`pagination`]: `limit` + opaque cursor ([`ListKey`]), and [`paginate`].
+//! - [`peer`]: where a follower reads a peer's feed: over HTTP, or from its store in-process.
 //! - [`health`]: `/livez`, `/readyz` and their checks.
 //! - [`metrics`]: `/metrics` (Prometheus): requests by route, store, feed lag, index sizes.
 //! - [`history`]: [`HistoryEntry`], one recorded event as a history endpoint shows it.
@@ -52,6 +53,7 @@ pub mod logline;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod peer;
 pub mod projection;
 pub mod server;
 pub mod telemetry;
@@ -73,6 +75,7 @@ pub use health::{Health, Probe};
 pub use history::HistoryEntry;
 pub use idempotency::{CommandIds, Idempotency, IdempotencyKey, body_digest};
 pub use pagination::{ListKey, Page, PageRequest, paginate};
+pub use peer::{FeedFrom, LocalFeed, PeerSource};
 pub use projection::{ApplyError, Projection, View};
 pub use server::{Application, Lifecycle, StopHandle};
 pub use token::TokenSource;

@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::colocated::{Colocated, Mounting};
 use crate::config::ServerConfig;
+use crate::peer::LocalFeed;
 use tokio_util::sync::CancellationToken;
 
 /// How long a stop waits for the workers to let go of the shared state before closing the
@@ -164,6 +165,8 @@ pub struct Application {
     handle_signals: bool,
     /// Its API, when it offers it to other apps of the process.
     colocated: Option<Colocated>,
+    /// Its event store, when it has one: what its feed serves.
+    store: Option<EventStore>,
 }
 
 impl fmt::Debug for Application {
@@ -219,6 +222,7 @@ impl Application {
             lifecycle,
             handle_signals: true,
             colocated: None,
+            store: None,
         })
     }
 
@@ -234,6 +238,24 @@ impl Application {
             mount,
         ));
         self
+    }
+
+    /// Notes the application's store, whose log is its feed ([`Application::connect`]).
+    pub fn with_store(mut self, store: EventStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Makes `feed` this application's event feed, for the services of this process that follow
+    /// it ([`crate::peer`]). False when the application keeps no store.
+    pub fn connect(&self, feed: &LocalFeed) -> bool {
+        match &self.store {
+            Some(store) => {
+                feed.connect(store.clone());
+                true
+            }
+            None => false,
+        }
     }
 
     /// The application's API for another app of this process to mount, if it offers it.
@@ -267,6 +289,7 @@ impl Application {
             lifecycle,
             handle_signals,
             colocated,
+            store,
             ..
         } = self;
         let signals = handle_signals.then(|| rt::spawn(stop_on_signal(stop.clone())));
@@ -274,8 +297,10 @@ impl Application {
         if let Some(signals) = signals {
             signals.abort();
         }
-        // Let go of before the wind-down, which waits for the state the mount holds.
+        // Let go of before the wind-down, which waits for the state the mount holds and closes
+        // the store.
         drop(colocated);
+        drop(store);
         lifecycle.wind_down().await;
         tracing::info!(service = name, "stopped");
         result

@@ -14,7 +14,9 @@ use capmatch_matcher::{Application as Matcher, MatcherServiceConfig};
 use capmatch_needs::{Application as Needs, NeedsConfig};
 use capmatch_offers::{Application as Offers, OffersConfig};
 use capmatch_service::testing::{SECRET, TestClient, auth_config};
-use capmatch_service::{FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig, StopHandle};
+use capmatch_service::{
+    FeedFrom, FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig, StopHandle,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -108,8 +110,8 @@ pub fn reserve_port() -> u16 {
     listener.local_addr().expect("an address").port()
 }
 
-fn peer(port: u16) -> PeerConfig {
-    PeerConfig {
+fn peer(port: u16) -> FeedFrom {
+    FeedFrom::Remote(PeerConfig {
         url: format!("http://127.0.0.1:{port}"),
         token: ServiceTokenConfig::Hs256 {
             secret: Secret::new(SECRET),
@@ -120,7 +122,7 @@ fn peer(port: u16) -> PeerConfig {
             backoff_initial_ms: 10,
             backoff_max_ms: 200,
         },
-    }
+    })
 }
 
 fn server(port: u16) -> ServerConfig {

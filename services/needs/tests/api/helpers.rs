@@ -13,7 +13,9 @@ use capmatch_needs::{Application, NeedsConfig};
 pub use capmatch_service::testing::{
     Reply, SECRET, TestClient, admin, auth_config, coordinator, provider, service, state,
 };
-use capmatch_service::{FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig, StopHandle};
+use capmatch_service::{
+    FeedFrom, FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig, StopHandle,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -59,17 +61,19 @@ pub fn config(data_dir: &TempDir, matcher_url: Option<&str>) -> NeedsConfig {
         server: ServerConfig::default().with_bind("127.0.0.1:0"),
         data_dir: data_dir.path().to_path_buf(),
         auth: auth_config(),
-        matcher: matcher_url.map(|url| PeerConfig {
-            url: url.to_owned(),
-            token: ServiceTokenConfig::Hs256 {
-                secret: Secret::new(SECRET),
-            },
-            follow: FollowConfig {
-                wait_ms: 1_000,
-                batch: 100,
-                backoff_initial_ms: 10,
-                backoff_max_ms: 200,
-            },
+        matcher: matcher_url.map(|url| {
+            FeedFrom::Remote(PeerConfig {
+                url: url.to_owned(),
+                token: ServiceTokenConfig::Hs256 {
+                    secret: Secret::new(SECRET),
+                },
+                follow: FollowConfig {
+                    wait_ms: 1_000,
+                    batch: 100,
+                    backoff_initial_ms: 10,
+                    backoff_max_ms: 200,
+                },
+            })
         }),
     }
 }
