@@ -161,7 +161,7 @@ impl Default for GatewaySection {
 impl GatewaySection {
     pub fn server(&self) -> ServerConfig {
         ServerConfig {
-            bind: self.bind.clone(),
+            bind: Some(self.bind.clone()),
             body_limit_bytes: self.body_limit_bytes,
             workers: self.workers,
             shutdown_timeout_seconds: self.shutdown_timeout_seconds,
@@ -189,10 +189,11 @@ pub struct ServiceSection {
 }
 
 impl ServiceSection {
-    /// The kit's server settings, listening on `bind`.
-    pub fn server(&self, bind: &str) -> ServerConfig {
+    /// The kit's server settings, listening on `bind`, or on nothing when the service is
+    /// served through the gateway of its process.
+    pub fn server(&self, bind: Option<&str>) -> ServerConfig {
         ServerConfig {
-            bind: bind.to_owned(),
+            bind: bind.map(str::to_owned),
             body_limit_bytes: self.body_limit_bytes,
             workers: self.workers,
             shutdown_timeout_seconds: self.shutdown_timeout_seconds,

@@ -2,14 +2,13 @@
 //!
 //! In one process each service keeps its own store and projection, exactly as when deployed
 //! apart, and follows the others' feeds straight from their stores ([`LocalFeed`]): no request,
-//! token or serialisation in between. The gateway mounts the services' APIs in its own app
-//! ([`capmatch_gateway::LocalUpstreams`]): a request goes through one pipeline from the socket
-//! to the handler. Each service still listens on a loopback port, where the gateway asks its
-//! `/readyz`. Only the gateway's address is public; the services get free
-//! loopback ports. SIGTERM (or Ctrl-C) stops the gateway first, so requests in flight drain
-//! through it, then the services, whose stores are flushed and closed.
+//! token or serialisation in between. Only the gateway listens: it mounts the services' APIs in
+//! its own app ([`capmatch_gateway::LocalUpstreams`]), so a request goes through one pipeline
+//! from the socket to the handler, and asks their readiness in-process. SIGTERM (or Ctrl-C)
+//! stops the gateway first, so requests in flight drain through it, then the services, whose
+//! stores are flushed and closed.
 
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 
 use actix_web::rt;
 use capmatch_auth::{AuthConfig, DevSecret, Verifier};
@@ -136,24 +135,12 @@ fn peer(url: &str, s: &Security) -> Result<FeedFrom, String> {
     }))
 }
 
-/// `N` distinct loopback ports that were free a moment ago (the services bind them right after).
-/// All are held until all are chosen: released one by one, the system may hand out one twice.
-fn loopback_ports<const N: usize>() -> Result<[u16; N], String> {
-    let listeners = (0..N)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("no free loopback port: {e}"))?;
-    let mut ports = [0u16; N];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener
-            .local_addr()
-            .map_err(|e| format!("no free loopback port: {e}"))?
-            .port();
-    }
-    Ok(ports)
-}
-
-fn needs_config(config: &Config, s: &Security, bind: &str, matcher: FeedFrom) -> NeedsConfig {
+fn needs_config(
+    config: &Config,
+    s: &Security,
+    bind: Option<&str>,
+    matcher: FeedFrom,
+) -> NeedsConfig {
     NeedsConfig {
         server: config.needs.server(bind),
         data_dir: config.data_dir.clone(),
@@ -162,7 +149,7 @@ fn needs_config(config: &Config, s: &Security, bind: &str, matcher: FeedFrom) ->
     }
 }
 
-fn offers_config(config: &Config, s: &Security, bind: &str) -> OffersConfig {
+fn offers_config(config: &Config, s: &Security, bind: Option<&str>) -> OffersConfig {
     OffersConfig {
         server: config.offers.server(bind),
         data_dir: config.data_dir.clone(),
@@ -173,7 +160,7 @@ fn offers_config(config: &Config, s: &Security, bind: &str) -> OffersConfig {
 fn matcher_config(
     config: &Config,
     s: &Security,
-    bind: &str,
+    bind: Option<&str>,
     needs: FeedFrom,
     offers: FeedFrom,
 ) -> MatcherServiceConfig {
@@ -224,10 +211,6 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
         let allowed = allow_public || config.development.allow_on_public_address;
         check_development_bind(&config.gateway.bind, allowed)?;
     }
-    let [needs_port, offers_port, matcher_port] = loopback_ports::<3>()?;
-    let bind = |port: u16| format!("127.0.0.1:{port}");
-    let url = |port: u16| format!("http://127.0.0.1:{port}");
-
     // The services follow each other's feeds straight from their stores. Each feed is linked
     // once its service has opened its store; a follower that asks before waits.
     let (needs_feed, offers_feed, matcher_feed) =
@@ -235,14 +218,14 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
     let needs = capmatch_needs::Application::build(needs_config(
         config,
         &s,
-        &bind(needs_port),
+        None,
         FeedFrom::Local(matcher_feed.clone()),
     ))
     .await
     .map_err(|e| format!("needs: {e}"))?
     .without_signal_handling();
     needs.connect(&needs_feed);
-    let offers = capmatch_offers::Application::build(offers_config(config, &s, &bind(offers_port)))
+    let offers = capmatch_offers::Application::build(offers_config(config, &s, None))
         .await
         .map_err(|e| format!("offers: {e}"))?
         .without_signal_handling();
@@ -250,7 +233,7 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
     let matcher = capmatch_matcher::Application::build(matcher_config(
         config,
         &s,
-        &bind(matcher_port),
+        None,
         FeedFrom::Local(needs_feed),
         FeedFrom::Local(offers_feed),
     ))
@@ -258,10 +241,11 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
     .map_err(|e| format!("matcher: {e}"))?
     .without_signal_handling();
     matcher.connect(&matcher_feed);
+    // Every upstream is served in this process; their URLs are the configuration's, never used.
     let upstreams = Upstreams {
-        needs: url(needs_port),
-        offers: url(offers_port),
-        matcher: url(matcher_port),
+        needs: config.needs.url.clone(),
+        offers: config.offers.url.clone(),
+        matcher: config.matcher.url.clone(),
     };
     let local = LocalUpstreams {
         needs: needs.colocated(),
@@ -270,7 +254,8 @@ pub async fn all_in_one(config: &Config, allow_public: bool) -> Result<(), Strin
     };
     let gateway = gateway(config, &s, upstreams, local)?.without_signal_handling();
 
-    announce(config, &s, gateway.port());
+    let port = gateway.port().ok_or("the gateway is not listening")?;
+    announce(config, &s, port);
     // Stop order: the gateway drains first, then the services behind it.
     let stops = vec![
         gateway.stop_handle(),
@@ -386,13 +371,13 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
     if s.development {
         check_development_bind(bind, config.development.allow_on_public_address)?;
     }
-    let serving = |port: u16| tracing::info!(port, development = s.development, "serving");
+    let serving = |port: Option<u16>| tracing::info!(port, development = s.development, "serving");
     let run = match which {
         One::Needs => {
             let app = capmatch_needs::Application::build(needs_config(
                 config,
                 &s,
-                bind,
+                Some(bind),
                 peer(&config.matcher.url, &s)?,
             ))
             .await
@@ -401,7 +386,7 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
             app.run_until_stopped().await
         }
         One::Offers => {
-            let app = capmatch_offers::Application::build(offers_config(config, &s, bind))
+            let app = capmatch_offers::Application::build(offers_config(config, &s, Some(bind)))
                 .await
                 .map_err(|e| format!("offers: {e}"))?;
             serving(app.port());
@@ -411,7 +396,7 @@ pub async fn one(config: &Config, which: One) -> Result<(), String> {
             let app = capmatch_matcher::Application::build(matcher_config(
                 config,
                 &s,
-                bind,
+                Some(bind),
                 peer(&config.needs.url, &s)?,
                 peer(&config.offers.url, &s)?,
             ))

@@ -31,15 +31,17 @@ pub fn build(
 }
 
 /// [`build`], with the upstreams in `local` served by the gateway itself: their APIs are
-/// mounted in its app, behind the same edge checks (their URLs still serve `/readyz`). Stop the
-/// gateway before them: its workers hold their state.
+/// mounted in its app, behind the same edge checks, and their readiness is asked in-process.
+/// Stop the gateway before them: its workers hold their state.
 pub fn build_with_local(
     config: &GatewayConfig,
     verifier: Verifier,
     api_document: utoipa::openapi::OpenApi,
     local: LocalUpstreams,
 ) -> std::io::Result<Application> {
-    let listener = config.server.listen()?;
+    let listener = config.server.listen()?.ok_or_else(|| {
+        std::io::Error::other("the gateway needs an address to listen on (server.bind)")
+    })?;
     let upstreams = web::Data::new(Upstreams {
         needs: trim(&config.upstreams.needs),
         offers: trim(&config.upstreams.offers),
@@ -70,36 +72,44 @@ pub fn build_with_local(
         }
     });
 
-    Application::start("gateway", listener, &config.server, lifecycle, move || {
-        // awc's client is per worker thread; its own timeout is set per request.
-        let client = awc::Client::builder()
-            .disable_redirects()
-            .timeout(timeout)
-            .finish();
-        App::new()
-            .app_data(upstreams.clone())
-            .app_data(verifier.clone())
-            .app_data(limiter.clone())
-            .app_data(proxies.clone())
-            .app_data(edge.clone())
-            .app_data(web::Data::new(client))
-            .app_data(web::PayloadConfig::new(body_limit))
-            .configure(capmatch_http::extract::configure)
-            // The APIs of the services in this process first (the busiest routes are matched
-            // first); what they do not take under `/v1` is forwarded.
-            .configure(|cfg| local.mount(cfg, body_limit))
-            .service(web::scope("/v1").default_service(web::to(proxy::forward)))
-            .service(health::livez)
-            .service(health::readyz)
-            .service(capmatch_service::metrics::endpoint)
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
-            .wrap(from_fn(edge::guard))
-            .wrap(cors_middleware(&cors))
-            .wrap(from_fn(|req, next| {
-                capmatch_service::metrics::track("gateway", req, next)
-            }))
-            .wrap(from_fn(capmatch_http::request_context))
-    })
+    let local_upstreams = web::Data::new(local.clone());
+    Application::start(
+        "gateway",
+        Some(listener),
+        &config.server,
+        lifecycle,
+        move || {
+            // awc's client is per worker thread; its own timeout is set per request.
+            let client = awc::Client::builder()
+                .disable_redirects()
+                .timeout(timeout)
+                .finish();
+            App::new()
+                .app_data(upstreams.clone())
+                .app_data(local_upstreams.clone())
+                .app_data(verifier.clone())
+                .app_data(limiter.clone())
+                .app_data(proxies.clone())
+                .app_data(edge.clone())
+                .app_data(web::Data::new(client))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(capmatch_http::extract::configure)
+                // The APIs of the services in this process first (the busiest routes are matched
+                // first); what they do not take under `/v1` is forwarded.
+                .configure(|cfg| local.mount(cfg, body_limit))
+                .service(web::scope("/v1").default_service(web::to(proxy::forward)))
+                .service(health::livez)
+                .service(health::readyz)
+                .service(capmatch_service::metrics::endpoint)
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api_document.clone()))
+                .wrap(from_fn(edge::guard))
+                .wrap(cors_middleware(&cors))
+                .wrap(from_fn(|req, next| {
+                    capmatch_service::metrics::track("gateway", req, next)
+                }))
+                .wrap(from_fn(capmatch_http::request_context))
+        },
+    )
 }
 
 fn trim(url: &str) -> String {

@@ -6,7 +6,7 @@ use capmatch_http::{PROBLEM_JSON, Problem};
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use crate::proxy::Upstreams;
+use crate::proxy::{LocalUpstreams, Upstreams};
 use crate::routes::Upstream;
 
 #[derive(Debug, Serialize)]
@@ -26,18 +26,29 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "live": true }))
 }
 
-/// Asks every upstream's `/readyz` at once, each within the upstream timeout.
+/// Asks every upstream whether it is ready, at once: one of this process in-process, another
+/// at its `/readyz` within the upstream timeout.
 #[get("/readyz")]
 pub async fn readyz(
     upstreams: web::Data<Upstreams>,
+    local: web::Data<LocalUpstreams>,
     client: web::Data<awc::Client>,
 ) -> HttpResponse {
     let checks = Upstream::ALL.map(|u| {
-        let request = client
-            .get(format!("{}/readyz", upstreams.base(u)))
-            .timeout(upstreams.timeout);
+        let local = local.get(u).cloned();
+        let request = local.is_none().then(|| {
+            client
+                .get(format!("{}/readyz", upstreams.base(u)))
+                .timeout(upstreams.timeout)
+        });
         async move {
-            let ready = matches!(request.send().await, Ok(r) if r.status() == StatusCode::OK);
+            let ready = match (local, request) {
+                (Some(colocated), _) => colocated.is_ready(),
+                (None, Some(request)) => {
+                    matches!(request.send().await, Ok(r) if r.status() == StatusCode::OK)
+                }
+                (None, None) => false,
+            };
             UpstreamReadiness {
                 name: u.name(),
                 ready,

@@ -78,6 +78,15 @@ pub struct LocalUpstreams {
 }
 
 impl LocalUpstreams {
+    /// The upstream's API when it runs in this process.
+    pub fn get(&self, upstream: Upstream) -> Option<&Colocated> {
+        match upstream {
+            Upstream::Needs => self.needs.as_ref(),
+            Upstream::Offers => self.offers.as_ref(),
+            Upstream::Matcher => self.matcher.as_ref(),
+        }
+    }
+
     /// Mounts each local upstream's API in a worker's app, for the paths the route table gives
     /// it, with bodies capped at `body_limit`. Register before the forwarding scope.
     pub fn mount(&self, cfg: &mut web::ServiceConfig, body_limit: usize) {
@@ -100,9 +109,18 @@ pub async fn forward(
     body: web::Bytes,
     request_id: RequestId,
     upstreams: web::Data<Upstreams>,
+    local: Option<web::Data<LocalUpstreams>>,
     client: web::Data<awc::Client>,
 ) -> Result<HttpResponse, ApiError> {
     let upstream = routes::upstream_for(req.path()).ok_or_else(ApiError::not_found)?;
+    // An upstream of this process that did not take the request is stopping: there is nowhere
+    // else to send it.
+    if local.as_ref().is_some_and(|l| l.get(upstream).is_some()) {
+        return Err(ApiError::unavailable(format!(
+            "{} is stopping",
+            upstream.name()
+        )));
+    }
     let path_and_query = req
         .uri()
         .path_and_query()

@@ -34,8 +34,9 @@ impl Application {
         base.serve(&config.server, state, routes::api).map(Self)
     }
 
-    /// The port the service listens on.
-    pub fn port(&self) -> u16 {
+    /// The port the service listens on; `None` when it is served only through another app of
+    /// its process.
+    pub fn port(&self) -> Option<u16> {
         self.0.port()
     }
 

@@ -135,7 +135,8 @@ pub fn shared<T>(value: T) -> (web::Data<T>, Arc<T>) {
 #[derive(Debug)]
 pub struct Foundation<V> {
     pub name: &'static str,
-    pub listener: TcpListener,
+    /// `None` when the service is served only through another app of its process.
+    pub listener: Option<TcpListener>,
     pub store: EventStore,
     pub projection: Arc<Projection<V>>,
     pub lifecycle: Lifecycle,
@@ -145,7 +146,7 @@ pub struct Foundation<V> {
 }
 
 impl<V: View> Foundation<V> {
-    /// Checks the auth configuration, binds `server.bind`, opens the store in `store_dir`,
+    /// Checks the auth configuration, binds `server.bind` (if any), opens the store in `store_dir`,
     /// replays it into `view` and starts following it. Call from within an actix system.
     pub async fn open(
         name: &'static str,
@@ -156,7 +157,7 @@ impl<V: View> Foundation<V> {
     ) -> Result<Self, StartupError> {
         let verifier = Verifier::new(auth.clone())?;
         let listener = server.listen().map_err(|source| StartupError::Bind {
-            bind: server.bind.clone(),
+            bind: server.bind.clone().unwrap_or_default(),
             source,
         })?;
         let store = open_store(store_dir).await?;
@@ -218,6 +219,7 @@ impl<V: View> Foundation<V> {
             state: state.clone(),
             allowed: allowed.clone(),
         };
+        let health = common.health.clone();
         let application = Application::start(name, listener, server, life, move || {
             App::new()
                 .configure(|cfg| common.configure(cfg))
@@ -232,9 +234,10 @@ impl<V: View> Foundation<V> {
                 .wrap(from_fn(capmatch_http::request_context))
         })
         .map_err(StartupError::Server)?;
-        Ok(application
-            .with_store(feed)
-            .colocate(move |cfg, mounting| mounted.mount(cfg, mounting, api)))
+        Ok(application.with_store(feed).colocate(
+            move |cfg, mounting| mounted.mount(cfg, mounting, api),
+            move || health.run().0,
+        ))
     }
 }
 

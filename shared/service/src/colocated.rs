@@ -30,12 +30,14 @@ use tokio_util::sync::CancellationToken;
 
 type MountFn = dyn Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync;
 type Admits = dyn Fn(&str) -> bool + Send + Sync;
+type Ready = dyn Fn() -> bool + Send + Sync;
 
 /// An application of this process whose API another app can mount. Cheap to clone.
 #[derive(Clone)]
 pub struct Colocated {
     name: &'static str,
     mount: Arc<MountFn>,
+    ready: Arc<Ready>,
     stopping: CancellationToken,
 }
 
@@ -94,17 +96,25 @@ impl Mounting {
 
 impl Colocated {
     /// The API of the application `name`, registered by `mount`, admitting nothing once
-    /// `stopping` is cancelled.
+    /// `stopping` is cancelled; `ready` says what its `/readyz` would.
     pub fn new(
         name: &'static str,
         stopping: CancellationToken,
         mount: impl Fn(&mut web::ServiceConfig, &Mounting) + Send + Sync + 'static,
+        ready: impl Fn() -> bool + Send + Sync + 'static,
     ) -> Self {
         Colocated {
             name,
             mount: Arc::new(mount),
+            ready: Arc::new(ready),
             stopping,
         }
+    }
+
+    /// Whether the application would answer its `/readyz` with 200: not stopping, and every
+    /// check it requires passing.
+    pub fn is_ready(&self) -> bool {
+        !self.is_stopping() && (self.ready)()
     }
 
     /// The application's name (`needs`, `offers`...).
@@ -152,8 +162,8 @@ mod tests {
     #[actix_web::test]
     async fn a_mounted_api_answers_the_paths_it_is_given_until_it_stops() {
         let stop_needs = CancellationToken::new();
-        let needs = Colocated::new("needs", stop_needs.clone(), api("needs"));
-        let offers = Colocated::new("offers", CancellationToken::new(), api("offers"));
+        let needs = Colocated::new("needs", stop_needs.clone(), api("needs"), || true);
+        let offers = Colocated::new("offers", CancellationToken::new(), api("offers"), || true);
         let app = init_service(
             App::new()
                 .configure(|cfg| {
@@ -182,8 +192,10 @@ mod tests {
         );
 
         assert!(!needs.is_stopping());
+        assert!(needs.is_ready());
         stop_needs.cancel();
         assert!(needs.is_stopping());
+        assert!(!needs.is_ready(), "a stopping application is not ready");
         // A stopping application takes nothing new: the caller's own routing answers.
         assert_eq!(
             body(call_service(&app, get("/v1/needs/1")).await).await,

@@ -18,8 +18,11 @@ pub const DEFAULT_BODY_LIMIT_BYTES: usize = capmatch_http::extract::DEFAULT_JSON
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// `host:port` to listen on; port 0 lets the system pick a free port (tests, embedded runs).
+    /// `None` (only a program can say it, not a file): the service has no listener of its own
+    /// and is served through another app of its process, as the gateway serves the others
+    /// under `capmatch serve`.
     #[serde(default = "default_bind")]
-    pub bind: String,
+    pub bind: Option<String>,
     /// Largest request body accepted; a larger one is answered 413 before it is read.
     #[serde(default = "default_body_limit")]
     pub body_limit_bytes: usize,
@@ -35,8 +38,8 @@ pub struct ServerConfig {
     pub write_wait_ms: u64,
 }
 
-fn default_bind() -> String {
-    "127.0.0.1:0".to_owned()
+fn default_bind() -> Option<String> {
+    Some("127.0.0.1:0".to_owned())
 }
 
 fn default_body_limit() -> usize {
@@ -66,13 +69,20 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// The config with `bind` replaced.
     pub fn with_bind(mut self, bind: impl Into<String>) -> Self {
-        self.bind = bind.into();
+        self.bind = Some(bind.into());
         self
     }
 
-    /// Binds the listener now, so the port is known (and taken) before the server runs.
-    pub fn listen(&self) -> io::Result<TcpListener> {
-        TcpListener::bind(&self.bind)
+    /// The config of a service served only through another app of its process: no listener.
+    pub fn in_process(mut self) -> Self {
+        self.bind = None;
+        self
+    }
+
+    /// Binds the listener now, so the port is known (and taken) before the server runs; `None`
+    /// when the service has no listener of its own.
+    pub fn listen(&self) -> io::Result<Option<TcpListener>> {
+        self.bind.as_deref().map(TcpListener::bind).transpose()
     }
 
     /// [`ServerConfig::write_wait_ms`] as a duration.
@@ -159,7 +169,7 @@ mod tests {
     #[test]
     fn a_server_config_may_be_empty_and_takes_the_defaults() {
         let config: ServerConfig = serde_json::from_str("{}").expect("defaults");
-        assert_eq!(config.bind, "127.0.0.1:0");
+        assert_eq!(config.bind.as_deref(), Some("127.0.0.1:0"));
         assert_eq!(config.body_limit_bytes, 64 * 1024);
         assert!(serde_json::from_str::<ServerConfig>(r#"{"bnid":"x"}"#).is_err());
     }

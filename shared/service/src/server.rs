@@ -137,7 +137,7 @@ impl Lifecycle {
 #[derive(Clone)]
 pub struct StopHandle {
     stopping: CancellationToken,
-    server: ServerHandle,
+    server: Option<ServerHandle>,
 }
 
 impl fmt::Debug for StopHandle {
@@ -151,15 +151,19 @@ impl StopHandle {
     /// stopped; [`Application::run_until_stopped`] then finishes the wind-down.
     pub async fn stop(&self) {
         self.stopping.cancel();
-        self.server.stop(true).await;
+        if let Some(server) = &self.server {
+            server.stop(true).await;
+        }
     }
 }
 
-/// A service bound to its port, ready to run.
+/// A service bound to its port (or served only through another app of its process), ready to
+/// run.
 pub struct Application {
     name: &'static str,
-    port: u16,
-    server: Server,
+    /// `None` without a listener of its own.
+    port: Option<u16>,
+    server: Option<Server>,
     stop: StopHandle,
     lifecycle: Lifecycle,
     handle_signals: bool,
@@ -181,10 +185,12 @@ impl fmt::Debug for Application {
 
 impl Application {
     /// Starts an HTTP server on `listener` with the app `factory` (called once per worker).
-    /// The server takes connections once [`Application::run_until_stopped`] is polled.
+    /// The server takes connections once [`Application::run_until_stopped`] is polled. Without
+    /// a listener there is no server: the application is served through another app of the
+    /// process ([`Application::colocate`]), and runs its lifecycle until stopped.
     pub fn start<F, T, B>(
         name: &'static str,
-        listener: TcpListener,
+        listener: Option<TcpListener>,
         config: &ServerConfig,
         lifecycle: Lifecycle,
         factory: F,
@@ -200,20 +206,28 @@ impl Application {
             > + 'static,
         B: MessageBody + 'static,
     {
-        let addr = listener.local_addr()?;
-        let port = addr.port();
-        let mut server = HttpServer::new(factory)
-            .disable_signals()
-            .shutdown_timeout(config.shutdown_timeout_seconds);
-        if let Some(workers) = config.workers {
-            server = server.workers(workers.max(1));
-        }
-        let server = server.listen(listener)?.run();
+        let (server, port) = match listener {
+            Some(listener) => {
+                let port = listener.local_addr()?.port();
+                let mut server = HttpServer::new(factory)
+                    .disable_signals()
+                    .shutdown_timeout(config.shutdown_timeout_seconds);
+                if let Some(workers) = config.workers {
+                    server = server.workers(workers.max(1));
+                }
+                let server = server.listen(listener)?.run();
+                tracing::info!(service = name, port, "listening");
+                (Some(server), Some(port))
+            }
+            None => {
+                tracing::info!(service = name, "served in process");
+                (None, None)
+            }
+        };
         let stop = StopHandle {
             stopping: lifecycle.stopping.clone(),
-            server: server.handle(),
+            server: server.as_ref().map(Server::handle),
         };
-        tracing::info!(service = name, port, "listening");
         Ok(Self {
             name,
             port,
@@ -227,15 +241,18 @@ impl Application {
     }
 
     /// Offers the application's API to other apps of this process ([`crate::colocated`]):
-    /// `mount` registers it in a caller's app; [`Application::colocated`] hands it out.
+    /// `mount` registers it in a caller's app, `ready` says whether it is ready;
+    /// [`Application::colocated`] hands it out.
     pub fn colocate(
         mut self,
         mount: impl Fn(&mut actix_web::web::ServiceConfig, &Mounting) + Send + Sync + 'static,
+        ready: impl Fn() -> bool + Send + Sync + 'static,
     ) -> Self {
         self.colocated = Some(Colocated::new(
             self.name,
             self.lifecycle.shutdown_signal(),
             mount,
+            ready,
         ));
         self
     }
@@ -269,8 +286,9 @@ impl Application {
         self
     }
 
-    /// The port the server listens on (the one the system chose when bound to port 0).
-    pub fn port(&self) -> u16 {
+    /// The port the server listens on (the one the system chose when bound to port 0); `None`
+    /// without a listener of its own.
+    pub fn port(&self) -> Option<u16> {
         self.port
     }
 
@@ -293,7 +311,13 @@ impl Application {
             ..
         } = self;
         let signals = handle_signals.then(|| rt::spawn(stop_on_signal(stop.clone())));
-        let result = server.await;
+        let result = match server {
+            Some(server) => server.await,
+            None => {
+                stop.stopping.cancelled().await;
+                Ok(())
+            }
+        };
         if let Some(signals) = signals {
             signals.abort();
         }

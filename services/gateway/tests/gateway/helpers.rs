@@ -91,9 +91,9 @@ pub fn echo(name: &'static str, ready: bool) -> Echo {
                 .default_service(web::to(handler.clone())),
         );
     };
-    let app = Application::start(name, listener, &config, Lifecycle::new(), factory)
+    let app = Application::start(name, Some(listener), &config, Lifecycle::new(), factory)
         .unwrap()
-        .colocate(mount)
+        .colocate(mount, move || ready)
         .without_signal_handling();
     let stop = app.stop_handle();
     let colocated = app.colocated().unwrap();
@@ -189,7 +189,7 @@ pub fn spawn_gateway(options: Options) -> TestGateway {
     let app = capmatch_gateway::build_with_local(&config, verifier, doc, local)
         .unwrap()
         .without_signal_handling();
-    let url = format!("http://127.0.0.1:{}", app.port());
+    let url = format!("http://127.0.0.1:{}", app.port().expect("listening"));
     actix_web::rt::spawn(app.run_until_stopped());
     TestGateway {
         url,

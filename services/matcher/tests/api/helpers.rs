@@ -141,7 +141,7 @@ pub async fn start_needs(port: u16, data_dir: TempDir, matcher_port: u16) -> Nod
         .await
         .expect("the needs service builds")
         .without_signal_handling();
-    let (port, stop) = (app.port(), app.stop_handle());
+    let (port, stop) = (app.port().expect("listening"), app.stop_handle());
     Node::new(
         port,
         data_dir,
@@ -161,7 +161,7 @@ pub async fn start_offers(port: u16, data_dir: TempDir) -> Node {
         .await
         .expect("the offers service builds")
         .without_signal_handling();
-    let (port, stop) = (app.port(), app.stop_handle());
+    let (port, stop) = (app.port().expect("listening"), app.stop_handle());
     Node::new(
         port,
         data_dir,
@@ -202,7 +202,7 @@ async fn try_start_matcher(
 ) -> Result<Node, capmatch_matcher::BuildError> {
     capmatch_service::telemetry::init_for_tests("info");
     let app = Matcher::build(config).await?.without_signal_handling();
-    let (port, stop) = (app.port(), app.stop_handle());
+    let (port, stop) = (app.port().expect("listening"), app.stop_handle());
     Ok(Node::new(
         port,
         data_dir,

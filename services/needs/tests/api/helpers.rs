@@ -84,7 +84,7 @@ pub async fn spawn_on(data_dir: TempDir, matcher_url: Option<String>) -> TestApp
         .await
         .expect("the app builds")
         .without_signal_handling();
-    let port = app.port();
+    let port = app.port().expect("listening");
     let stop = app.stop_handle();
     let running = actix_web::rt::spawn(app.run_until_stopped());
     TestApp {

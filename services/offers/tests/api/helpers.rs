@@ -56,7 +56,7 @@ pub async fn spawn_on(data_dir: TempDir) -> TestApp {
         .await
         .expect("the app builds")
         .without_signal_handling();
-    let http = TestClient::new(app.port());
+    let http = TestClient::new(app.port().expect("listening"));
     let stop = app.stop_handle();
     let running = actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
