@@ -27,6 +27,9 @@ use crate::config::Config;
 #[derive(Debug)]
 pub struct Security {
     pub auth: AuthConfig,
+    /// The one verifier of the process, built from `auth`: every service and the gateway share
+    /// it, so a token the edge accepted is not checked again.
+    pub verifier: Verifier,
     /// Absent when nothing needs it: `[auth]` configured without a service token, for services
     /// that read no feed over HTTP.
     pub peer_token: Option<ServiceTokenConfig>,
@@ -70,6 +73,7 @@ pub fn security(config: &Config, feeds: Feeds) -> Result<Security, String> {
                 }
             };
             Ok(Security {
+                verifier: Verifier::new(auth.clone()).map_err(|e| format!("[auth]: {e}"))?,
                 auth: auth.clone(),
                 peer_token: token.map(|token| ServiceTokenConfig::Static { token }),
                 development: false,
@@ -78,12 +82,14 @@ pub fn security(config: &Config, feeds: Feeds) -> Result<Security, String> {
         None => {
             let path = config.dev_secret_path();
             let secret = development_secret(config)?;
+            let auth = AuthConfig::development(
+                &config.development.issuer,
+                &config.development.audience,
+                &secret,
+            );
             Ok(Security {
-                auth: AuthConfig::development(
-                    &config.development.issuer,
-                    &config.development.audience,
-                    &secret,
-                ),
+                verifier: Verifier::new(auth.clone()).map_err(|e| format!("[auth]: {e}"))?,
+                auth,
                 peer_token: Some(ServiceTokenConfig::Hs256File { path }),
                 development: true,
             })
@@ -145,6 +151,7 @@ fn needs_config(
         server: config.needs.server(bind),
         data_dir: config.data_dir.clone(),
         auth: s.auth.clone(),
+        verifier: Some(s.verifier.clone()),
         matcher: Some(matcher),
     }
 }
@@ -154,6 +161,7 @@ fn offers_config(config: &Config, s: &Security, bind: Option<&str>) -> OffersCon
         server: config.offers.server(bind),
         data_dir: config.data_dir.clone(),
         auth: s.auth.clone(),
+        verifier: Some(s.verifier.clone()),
     }
 }
 
@@ -168,6 +176,7 @@ fn matcher_config(
         server: config.matcher.service().server(bind),
         data_dir: config.data_dir.clone(),
         auth: s.auth.clone(),
+        verifier: Some(s.verifier.clone()),
         needs,
         offers,
         engine: config.matcher.engine.clone(),
@@ -194,10 +203,9 @@ fn gateway(
     upstreams: Upstreams,
     local: LocalUpstreams,
 ) -> Result<capmatch_service::Application, String> {
-    let verifier = Verifier::new(s.auth.clone()).map_err(|e| format!("[auth]: {e}"))?;
     capmatch_gateway::build_with_local(
         &gateway_config(config, upstreams),
-        verifier,
+        s.verifier.clone(),
         crate::openapi::document(),
         local,
     )

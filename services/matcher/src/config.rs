@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use capmatch_auth::AuthConfig;
+use capmatch_auth::{AuthConfig, Verifier};
 use capmatch_service::{FeedFrom, ServerConfig};
 use serde::Deserialize;
 
@@ -23,6 +23,10 @@ pub struct MatcherServiceConfig {
     /// How callers' tokens are verified (and, for `hs256` peer tokens, the issuer and audience
     /// of the service tokens minted for the feeds).
     pub auth: AuthConfig,
+    /// The process's verifier, when it runs beside others that share it (`capmatch serve`);
+    /// built from `auth` when absent.
+    #[serde(skip)]
+    pub verifier: Option<Verifier>,
     /// The needs service, whose feed says what states ask for.
     pub needs: FeedFrom,
     /// The offers service, whose feed says what providers offer.

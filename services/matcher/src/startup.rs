@@ -57,6 +57,7 @@ impl Application {
             "matcher",
             &config.server,
             &config.auth,
+            config.verifier.as_ref(),
             &config.store_dir(),
             Decisions::new(knowledge.clone()),
         )

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use capmatch_auth::AuthConfig;
+use capmatch_auth::{AuthConfig, Verifier};
 use capmatch_service::{FeedFrom, ServerConfig};
 use serde::Deserialize;
 
@@ -15,6 +15,10 @@ pub struct NeedsConfig {
     pub data_dir: PathBuf,
     /// How callers' tokens are verified.
     pub auth: AuthConfig,
+    /// The process's verifier, when it runs beside others that share it (`capmatch serve`);
+    /// built from `auth` when absent.
+    #[serde(skip)]
+    pub verifier: Option<Verifier>,
     /// The matcher, whose feed says which providers were introduced to which needs. Without it
     /// no provider ever sees a restricted need.
     #[serde(default)]

@@ -29,6 +29,7 @@ impl Application {
             "needs",
             &config.server,
             &config.auth,
+            config.verifier.as_ref(),
             &config.store_dir(),
             NeedsView::default(),
         )

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use capmatch_auth::AuthConfig;
+use capmatch_auth::{AuthConfig, Verifier};
 use capmatch_service::ServerConfig;
 use serde::Deserialize;
 
@@ -15,6 +15,10 @@ pub struct OffersConfig {
     pub data_dir: PathBuf,
     /// How callers' tokens are verified.
     pub auth: AuthConfig,
+    /// The process's verifier, when it runs beside others that share it (`capmatch serve`);
+    /// built from `auth` when absent.
+    #[serde(skip)]
+    pub verifier: Option<Verifier>,
 }
 
 impl OffersConfig {

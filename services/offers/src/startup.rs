@@ -22,6 +22,7 @@ impl Application {
             "offers",
             &config.server,
             &config.auth,
+            config.verifier.as_ref(),
             &config.store_dir(),
             OffersView::default(),
         )

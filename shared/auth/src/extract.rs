@@ -125,7 +125,7 @@ impl Caller {
     /// a header but no verifier in app data → 500 (a wiring bug, logged).
     ///
     /// A token accepted once in a request (say at the gateway's edge, then by the handler of the
-    /// service it mounted) is not checked again in it by a verifier with the same rules.
+    /// service it mounted) is not checked again in it by the same verifier.
     pub fn from_request_sync(req: &HttpRequest) -> Result<Self, ApiError> {
         let mut values = req.headers().get_all(header::AUTHORIZATION);
         let Some(value) = values.next() else {
@@ -140,7 +140,7 @@ impl Caller {
         let single = values.next().is_none();
         if single
             && let Some(verdict) = req.extensions().get::<Verdict>()
-            && verdict.rules == *verifier.rules()
+            && verdict.verifier.same_as(verifier)
             && verdict.header == value
         {
             return Ok(Self::Authenticated(verdict.actor.clone()));
@@ -152,7 +152,7 @@ impl Caller {
         match verifier.verify(token) {
             Ok(actor) => {
                 req.extensions_mut().insert(Verdict {
-                    rules: *verifier.rules(),
+                    verifier: Verifier::clone(verifier),
                     header: value.clone(),
                     actor: actor.clone(),
                 });
@@ -163,11 +163,11 @@ impl Caller {
     }
 }
 
-/// A token accepted in this request: by which rules, from which `Authorization` header, and the
-/// actor it binds. Refusals are not kept (they end the request anyway).
+/// A token accepted in this request: by which verifier, from which `Authorization` header, and
+/// the actor it binds. Refusals are not kept (they end the request anyway).
 #[derive(Debug)]
 struct Verdict {
-    rules: [u8; 32],
+    verifier: Verifier,
     header: header::HeaderValue,
     actor: Actor,
 }

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +17,6 @@ use capmatch_domain::actor::Actor;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::claims::ActorClaims;
 use crate::config::{AuthConfig, AuthConfigError, KeySource, MIN_HMAC_SECRET_LEN};
@@ -42,12 +42,15 @@ static TOKEN68: [bool; 256] = {
     table
 };
 
-/// Verifies capmatch bearer tokens. Build once at startup; share as `web::Data<Verifier>`.
-pub struct Verifier {
+/// Verifies capmatch bearer tokens. Build once at startup; a clone is the same verifier (its
+/// keys and the tokens it remembers are shared), so a process shares one (`web::Data`).
+#[derive(Clone)]
+pub struct Verifier(Arc<Rules>);
+
+/// What a verifier holds.
+struct Rules {
     keys: Vec<VerificationKey>,
     algorithms: Vec<Algorithm>,
-    /// SHA-256 over everything that decides a verdict (see [`Verifier::rules`]).
-    rules: [u8; 32],
     /// Tokens accepted before, until their `exp` (see `remembered`).
     remembered: Remembered,
 }
@@ -63,13 +66,14 @@ struct VerificationKey {
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys: Vec<_> = self
+            .0
             .keys
             .iter()
             .map(|k| (k.kid.as_deref().unwrap_or("-"), k.algorithm))
             .collect();
         f.debug_struct("Verifier")
             .field("keys", &keys)
-            .field("algorithms", &self.algorithms)
+            .field("algorithms", &self.0.algorithms)
             .finish()
     }
 }
@@ -107,7 +111,6 @@ impl Verifier {
             return Err(AuthConfigError::NoKeys);
         }
 
-        let rules = rules_fingerprint(&config, &loaded);
         let mut keys: Vec<VerificationKey> = Vec::with_capacity(loaded.len());
         for LoadedKey {
             label,
@@ -156,26 +159,23 @@ impl Verifier {
                 key: format!("#{}", pos + 1),
             });
         }
-        Ok(Self {
+        Ok(Self(Arc::new(Rules {
             keys,
             algorithms: config.algorithms,
-            rules,
             remembered: Remembered::default(),
-        })
+        })))
     }
 
-    /// A fingerprint of the rules this verifier applies: issuer, audience, pinned algorithms,
-    /// leeway, and every key with its `kid`, algorithm and material. Two verifiers with the same
-    /// fingerprint give every token the same verdict, so one may rely on the other's (see
+    /// Whether `other` is this verifier (a clone of it): a verdict of one is the other's (see
     /// `extract::Caller`).
-    pub fn rules(&self) -> &[u8; 32] {
-        &self.rules
+    pub fn same_as(&self, other: &Verifier) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     /// Whether `token` was accepted before and is remembered still: verifying it again is a
     /// lookup, not a signature check.
     pub fn remembers(&self, token: &str) -> bool {
-        self.remembered.get(token, now()).is_some()
+        self.0.remembered.get(token, now()).is_some()
     }
 
     /// Verifies `token` (without the `Bearer ` prefix) and returns the actor it binds. A token
@@ -185,7 +185,7 @@ impl Verifier {
             return Err(AuthError::Malformed);
         }
         let at = now();
-        if let Some(actor) = self.remembered.get(token, at) {
+        if let Some(actor) = self.0.remembered.get(token, at) {
             return Ok(actor);
         }
         if !token.bytes().all(|b| TOKEN68[usize::from(b)]) {
@@ -193,7 +193,7 @@ impl Verifier {
         }
         let (actor, expires) = self.check(token)?;
         if let Some(expires) = expires {
-            self.remembered.remember(token, &actor, expires, at);
+            self.0.remembered.remember(token, &actor, expires, at);
         }
         Ok(actor)
     }
@@ -204,13 +204,13 @@ impl Verifier {
         let Ok(alg) = Algorithm::from_str(&header.alg) else {
             return Err(AuthError::AlgorithmNotAllowed(printable(&header.alg)));
         };
-        if !self.algorithms.contains(&alg) {
+        if !self.0.algorithms.contains(&alg) {
             return Err(AuthError::AlgorithmNotAllowed(printable(&header.alg)));
         }
         if header.crit.is_some() {
             return Err(AuthError::UnsupportedCritical);
         }
-        let key = match (&header.kid, self.keys.as_slice()) {
+        let key = match (&header.kid, self.0.keys.as_slice()) {
             (Some(kid), keys) => keys
                 .iter()
                 .find(|k| k.kid.as_deref() == Some(kid.as_str()))
@@ -257,8 +257,6 @@ struct LoadedKey {
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
-    /// The bytes the key was made from (secret, PEM or JWK), for [`Verifier::rules`].
-    material: Vec<u8>,
 }
 
 fn load_source(source: &KeySource, out: &mut Vec<LoadedKey>) -> Result<(), AuthConfigError> {
@@ -294,28 +292,6 @@ fn load_source(source: &KeySource, out: &mut Vec<LoadedKey>) -> Result<(), AuthC
     Ok(())
 }
 
-/// SHA-256 over the rules, each part length-prefixed so that no two configurations run together.
-fn rules_fingerprint(config: &AuthConfig, keys: &[LoadedKey]) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    let mut part = |bytes: &[u8]| {
-        hash.update((bytes.len() as u64).to_be_bytes());
-        hash.update(bytes);
-    };
-    part(config.issuer.as_bytes());
-    part(config.audience.as_bytes());
-    part(&config.leeway_seconds.to_be_bytes());
-    for algorithm in &config.algorithms {
-        part(format!("{algorithm:?}").as_bytes());
-    }
-    for key in keys {
-        part(key.kid.as_deref().unwrap_or("").as_bytes());
-        part(&[u8::from(key.kid.is_some())]);
-        part(format!("{:?}", key.algorithm).as_bytes());
-        part(&key.material);
-    }
-    hash.finalize().into()
-}
-
 fn label(kid: Option<&str>, fallback: &str) -> String {
     match kid {
         Some(kid) => format!("kid {kid:?}"),
@@ -347,7 +323,6 @@ fn hmac_key(
         kid,
         algorithm: Algorithm::HS256,
         key,
-        material: secret.to_vec(),
     })
 }
 
@@ -377,7 +352,6 @@ fn pem_key(
         kid,
         algorithm,
         key,
-        material: pem.to_vec(),
     })
 }
 
@@ -443,13 +417,11 @@ fn load_jwks(path: &Path, out: &mut Vec<LoadedKey>) -> Result<(), AuthConfigErro
             key: label.clone(),
             source,
         })?;
-        let material = serde_json::to_vec(jwk).map_err(|e| invalid(format!("{label}: {e}")))?;
         out.push(LoadedKey {
             label,
             kid,
             algorithm,
             key,
-            material,
         });
     }
     Ok(())

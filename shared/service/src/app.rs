@@ -146,16 +146,21 @@ pub struct Foundation<V> {
 }
 
 impl<V: View> Foundation<V> {
-    /// Checks the auth configuration, binds `server.bind` (if any), opens the store in `store_dir`,
-    /// replays it into `view` and starts following it. Call from within an actix system.
+    /// Checks the auth configuration (or takes the process's `shared` verifier), binds
+    /// `server.bind` (if any), opens the store in `store_dir`, replays it into `view` and starts
+    /// following it. Call from within an actix system.
     pub async fn open(
         name: &'static str,
         server: &ServerConfig,
         auth: &AuthConfig,
+        shared: Option<&Verifier>,
         store_dir: &Path,
         view: V,
     ) -> Result<Self, StartupError> {
-        let verifier = Verifier::new(auth.clone())?;
+        let verifier = match shared {
+            Some(verifier) => verifier.clone(),
+            None => Verifier::new(auth.clone())?,
+        };
         let listener = server.listen().map_err(|source| StartupError::Bind {
             bind: server.bind.clone().unwrap_or_default(),
             source,

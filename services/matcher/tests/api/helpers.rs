@@ -135,6 +135,7 @@ pub async fn start_needs(port: u16, data_dir: TempDir, matcher_port: u16) -> Nod
         server: server(port),
         data_dir: data_dir.path().to_path_buf(),
         auth: auth_config(),
+        verifier: None,
         matcher: Some(peer(matcher_port)),
     };
     let app = Needs::build(config)
@@ -156,6 +157,7 @@ pub async fn start_offers(port: u16, data_dir: TempDir) -> Node {
         server: server(port),
         data_dir: data_dir.path().to_path_buf(),
         auth: auth_config(),
+        verifier: None,
     };
     let app = Offers::build(config)
         .await
@@ -182,6 +184,7 @@ pub fn matcher_config(
         server: server(port),
         data_dir: data_dir.path().to_path_buf(),
         auth: auth_config(),
+        verifier: None,
         needs: peer(needs_port),
         offers: peer(offers_port),
         engine: engine_config(),

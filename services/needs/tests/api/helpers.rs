@@ -61,6 +61,7 @@ pub fn config(data_dir: &TempDir, matcher_url: Option<&str>) -> NeedsConfig {
         server: ServerConfig::default().with_bind("127.0.0.1:0"),
         data_dir: data_dir.path().to_path_buf(),
         auth: auth_config(),
+        verifier: None,
         matcher: matcher_url.map(|url| {
             FeedFrom::Remote(PeerConfig {
                 url: url.to_owned(),

@@ -51,6 +51,7 @@ pub async fn spawn_on(data_dir: TempDir) -> TestApp {
         server: ServerConfig::default().with_bind("127.0.0.1:0"),
         data_dir: data_dir.path().to_path_buf(),
         auth: auth_config(),
+        verifier: None,
     };
     let app = Application::build(config)
         .await
