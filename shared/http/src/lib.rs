@@ -32,6 +32,6 @@ pub use error::ApiError;
 pub use extract::{AllowedMethods, json_config, json_config_with_limit, path_config, query_config};
 pub use problem::{FieldError, PROBLEM_JSON, Problem, ProblemCode};
 pub use request_id::{
-    Access, AccessLog, AnsweredRoute, REQUEST_ID_HEADER, RequestId, current_request_id,
-    request_context, route_label,
+    ACCESS_TARGET, Access, AccessLog, AnsweredRoute, REQUEST_ID_HEADER, RequestId,
+    current_request_id, request_context, route_label,
 };

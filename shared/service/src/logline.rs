@@ -105,7 +105,9 @@ pub fn write_access(out: &mut String, access: &Access<'_>, now: SystemTime) -> f
     write_timestamp(&mut writer, now)?;
     writer.write_str(" INFO ")?;
     write_request_span(&mut writer, access.request_id)?;
-    writer.write_str(" capmatch_http::request_id: request completed method=")?;
+    writer.write_char(' ')?;
+    writer.write_str(capmatch_http::ACCESS_TARGET)?;
+    writer.write_str(": request completed method=")?;
     write_str_value(&mut writer, access.method.as_str())?;
     writer.write_str(" route=")?;
     write_str_value(&mut writer, access.route)?;
