@@ -12,9 +12,8 @@
 //! - [`feeds`]: the [`capmatch_service::FeedConsumer`]s of the needs and offers feeds.
 //! - [`decisions`]: the read model of the matcher's own store (match decisions), for
 //!   read-your-writes.
-//! - [`aggregate`]: the partnership aggregate's streams and events as stored.
-//! - [`write`](mod@write): the write path of a decision (idempotency, `If-Match`, decide, append,
-//!   read-your-writes), the same steps as `capmatch_service::Writer`.
+//! - [`aggregate`]: the partnership aggregate ([`aggregate::Matches`]) as the kit's write path
+//!   (`capmatch_service::Writer`) and the store see it: streams named by (need, offer) pair.
 //! - [`closer`]: appends `match.closed` to every open match of a withdrawn or fulfilled need or
 //!   a withdrawn offer, with deterministic event ids.
 //! - [`routes`]: the `/v1` API ([`routes::suggestions`], [`routes::matches`],
@@ -38,7 +37,6 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod wire;
-pub mod write;
 
 pub use config::MatcherServiceConfig;
 pub use routes::{api, openapi};

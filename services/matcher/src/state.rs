@@ -5,12 +5,11 @@ use std::time::Duration;
 
 use capmatch_domain::partnership::MatchState;
 use capmatch_eventstore::EventStore;
-use capmatch_service::Projection;
+use capmatch_service::{Projection, Writer};
 use chrono::Utc;
 
 use crate::decisions::Decisions;
 use crate::knowledge::SharedKnowledge;
-use crate::write::DecisionWriter;
 
 #[derive(Debug)]
 pub struct AppState {
@@ -27,8 +26,8 @@ pub struct AppState {
 
 impl AppState {
     /// The write path over this service's store and read model.
-    pub fn writer(&self) -> DecisionWriter<'_> {
-        DecisionWriter {
+    pub fn writer(&self) -> Writer<'_, Decisions> {
+        Writer {
             store: &self.store,
             projection: &self.decisions,
             wait: self.write_wait,

@@ -3,7 +3,7 @@
 use capmatch_domain::actor::Actor;
 use capmatch_domain::error::DomainError;
 use capmatch_domain::need::{self, NeedCommand, NeedEvent, NeedId, NeedState};
-use capmatch_service::Aggregate;
+use capmatch_service::{Aggregate, Listed};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,24 +17,17 @@ pub fn stream_name(id: NeedId) -> String {
 pub struct Needs;
 
 impl Aggregate for Needs {
+    type Id = Uuid;
     type State = NeedState;
     type Event = NeedEvent;
     type Command = NeedCommand;
 
-    fn stream(id: Uuid) -> String {
-        stream_name(NeedId::from(id))
-    }
-
-    fn entity(event: &Self::Event) -> Uuid {
-        event.need_id().as_uuid()
+    fn stream(id: &Uuid) -> String {
+        stream_name(NeedId::from(*id))
     }
 
     fn id(state: &NeedState) -> Uuid {
         state.id.as_uuid()
-    }
-
-    fn created_at(state: &NeedState) -> DateTime<Utc> {
-        state.posted_at
     }
 
     fn version(state: &NeedState) -> u64 {
@@ -42,6 +35,7 @@ impl Aggregate for Needs {
     }
 
     fn authorize(
+        _id: &Uuid,
         state: Option<&NeedState>,
         command: &NeedCommand,
         actor: &Actor,
@@ -50,6 +44,7 @@ impl Aggregate for Needs {
     }
 
     fn decide(
+        _id: &Uuid,
         state: Option<&NeedState>,
         command: NeedCommand,
         actor: &Actor,
@@ -60,5 +55,15 @@ impl Aggregate for Needs {
 
     fn evolve(state: Option<NeedState>, event: &NeedEvent) -> Option<NeedState> {
         need::evolve(state, event)
+    }
+}
+
+impl Listed for Needs {
+    fn entity(event: &Self::Event) -> Uuid {
+        event.need_id().as_uuid()
+    }
+
+    fn created_at(state: &NeedState) -> DateTime<Utc> {
+        state.posted_at
     }
 }

@@ -3,7 +3,7 @@
 use capmatch_domain::actor::Actor;
 use capmatch_domain::error::DomainError;
 use capmatch_domain::offer::{self, OfferCommand, OfferEvent, OfferId, OfferState};
-use capmatch_service::Aggregate;
+use capmatch_service::{Aggregate, Listed};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,24 +17,17 @@ pub fn stream_name(id: OfferId) -> String {
 pub struct Offers;
 
 impl Aggregate for Offers {
+    type Id = Uuid;
     type State = OfferState;
     type Event = OfferEvent;
     type Command = OfferCommand;
 
-    fn stream(id: Uuid) -> String {
-        stream_name(OfferId::from(id))
-    }
-
-    fn entity(event: &Self::Event) -> Uuid {
-        event.offer_id().as_uuid()
+    fn stream(id: &Uuid) -> String {
+        stream_name(OfferId::from(*id))
     }
 
     fn id(state: &OfferState) -> Uuid {
         state.id.as_uuid()
-    }
-
-    fn created_at(state: &OfferState) -> DateTime<Utc> {
-        state.posted_at
     }
 
     fn version(state: &OfferState) -> u64 {
@@ -42,6 +35,7 @@ impl Aggregate for Offers {
     }
 
     fn authorize(
+        _id: &Uuid,
         state: Option<&OfferState>,
         command: &OfferCommand,
         actor: &Actor,
@@ -50,6 +44,7 @@ impl Aggregate for Offers {
     }
 
     fn decide(
+        _id: &Uuid,
         state: Option<&OfferState>,
         command: OfferCommand,
         actor: &Actor,
@@ -60,5 +55,15 @@ impl Aggregate for Offers {
 
     fn evolve(state: Option<OfferState>, event: &OfferEvent) -> Option<OfferState> {
         offer::evolve(state, event)
+    }
+}
+
+impl Listed for Offers {
+    fn entity(event: &Self::Event) -> Uuid {
+        event.offer_id().as_uuid()
+    }
+
+    fn created_at(state: &OfferState) -> DateTime<Utc> {
+        state.posted_at
     }
 }

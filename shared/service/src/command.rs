@@ -9,8 +9,9 @@
 //!    that event — and runs nothing;
 //! 2. the same key with another body on the same resource is 422 `idempotency_key_reused`;
 //! 3. `If-Match` is compared with the read model's version (412);
-//! 4. the pure `decide` runs (403, 409, 422 from the domain);
-//! 5. the events are appended with the expected version (`NoStream` for a create,
+//! 4. the pure `decide` runs (403, 409, 422 from the domain), then any rule the caller adds
+//!    outside the aggregate ([`Writer::act_on`]'s `check`);
+//! 5. the events are appended with the expected version (`NoStream` for a new stream,
 //!    `Exact(version)` otherwise), so a concurrent change loses with 412 (or 409 without
 //!    `If-Match`);
 //! 6. the answer waits until the service's read model has applied the append
@@ -38,29 +39,29 @@ const STREAM_PAGE: usize = 1000;
 
 /// A pure aggregate as the write path sees it.
 pub trait Aggregate {
+    /// What names an entity: a `Uuid` for needs and offers, the (need, offer) pair for a match.
+    type Id;
     type State: Clone;
     type Event: DomainEvent;
     type Command;
 
     /// The stream an entity's events live in.
-    fn stream(id: Uuid) -> String;
+    fn stream(id: &Self::Id) -> String;
     /// The entity's id.
-    fn id(state: &Self::State) -> Uuid;
-    /// When the entity was created: with its id, its place in creation order.
-    fn created_at(state: &Self::State) -> DateTime<Utc>;
-
-    /// The entity an event belongs to.
-    fn entity(event: &Self::Event) -> Uuid;
+    fn id(state: &Self::State) -> Self::Id;
     /// Events applied so far (the stream version).
     fn version(state: &Self::State) -> u64;
-    /// Whether `actor` may ask for `command` on `state` at all (403 otherwise), whatever else
-    /// is true of it. `decide` holds the same rules; this is asked first.
+    /// Whether `actor` may ask for `command` on the entity `id` (in `state`, if it has one) at
+    /// all (403 otherwise), whatever else is true of it. `decide` holds the same rules; this is
+    /// asked first.
     fn authorize(
+        id: &Self::Id,
         state: Option<&Self::State>,
         command: &Self::Command,
         actor: &Actor,
     ) -> Result<(), DomainError>;
     fn decide(
+        id: &Self::Id,
         state: Option<&Self::State>,
         command: Self::Command,
         actor: &Actor,
@@ -72,6 +73,14 @@ pub trait Aggregate {
     fn decode(event: &StoredEvent) -> Result<Self::Event, ApplyError> {
         decode_event(event)
     }
+}
+
+/// An aggregate whose entities a read model lists ([`crate::Entities`]) in creation order.
+pub trait Listed: Aggregate {
+    /// The entity an event belongs to.
+    fn entity(event: &Self::Event) -> Uuid;
+    /// When the entity was created: with its id, its place in creation order.
+    fn created_at(state: &Self::State) -> DateTime<Utc>;
 }
 
 /// Decodes a stored event as the domain event `E` (type name, schema version, payload).
@@ -145,25 +154,29 @@ pub struct Writer<'a, V> {
 impl<V> Writer<'_, V> {
     /// Creates a new entity: `command(id)` is decided against no state, with the id derived
     /// from the request (`Idempotency-Key`) or random.
-    pub async fn create<A: Aggregate>(
+    pub async fn create<A>(
         &self,
         request: &CommandRequest<'_>,
         command: impl FnOnce(Uuid) -> A::Command,
-    ) -> Result<Outcome<A::State>, ApiError> {
+    ) -> Result<Outcome<A::State>, ApiError>
+    where
+        A: Aggregate<Id = Uuid>,
+    {
         let id = request.ids.entity_id();
         let command = command(id);
-        A::authorize(None, &command, request.actor).map_err(domain_error)?;
-        if let Some(outcome) = self.replay::<A>(request).await? {
+        A::authorize(&id, None, &command, request.actor).map_err(domain_error)?;
+        let stream = A::stream(&id);
+        if let Some(outcome) = self.replay::<A>(request, &stream).await? {
             return Ok(outcome);
         }
-        let stream = A::stream(id);
         if request.ids.is_keyed() {
             let version = self.store.stream_version(&stream).await.map_err(conflict)?;
             if version > 0 {
                 return Err(idempotency_key_reused());
             }
         }
-        let events = A::decide(None, command, request.actor, Utc::now()).map_err(domain_error)?;
+        let events =
+            A::decide(&id, None, command, request.actor, Utc::now()).map_err(domain_error)?;
         let appended = append_command(
             self.store,
             &stream,
@@ -191,11 +204,28 @@ impl<V> Writer<'_, V> {
         command: A::Command,
         if_match: Option<u64>,
     ) -> Result<Outcome<A::State>, ApiError> {
-        A::authorize(Some(&current), &command, request.actor).map_err(domain_error)?;
-        if let Some(outcome) = self.replay::<A>(request).await? {
+        let id = A::id(&current);
+        self.act_on::<A>(request, &id, Some(current), command, if_match, |_| Ok(()))
+            .await
+    }
+
+    /// Runs `command` on the entity `id`, in `current` or without events yet (its first
+    /// command then appends to a new stream). `check` sees the decided events before they are
+    /// appended and may refuse them (rules outside the aggregate, such as the matcher's).
+    pub async fn act_on<A: Aggregate>(
+        &self,
+        request: &CommandRequest<'_>,
+        id: &A::Id,
+        current: Option<A::State>,
+        command: A::Command,
+        if_match: Option<u64>,
+        check: impl FnOnce(&[A::Event]) -> Result<(), ApiError>,
+    ) -> Result<Outcome<A::State>, ApiError> {
+        A::authorize(id, current.as_ref(), &command, request.actor).map_err(domain_error)?;
+        let stream = A::stream(id);
+        if let Some(outcome) = self.replay::<A>(request, &stream).await? {
             return Ok(outcome);
         }
-        let stream = A::stream(A::id(&current));
         if let Some(command_id) = request.ids.command_id() {
             let history = read_stream(self.store, &stream, u64::MAX).await?;
             if history
@@ -205,39 +235,42 @@ impl<V> Writer<'_, V> {
                 return Err(idempotency_key_reused());
             }
         }
-        let version = A::version(&current);
+        let version = current.as_ref().map_or(0, A::version);
         if let Some(named) = if_match
             && named != version
         {
             return Err(ApiError::precondition_failed(named, version));
         }
-        let events =
-            A::decide(Some(&current), command, request.actor, Utc::now()).map_err(domain_error)?;
+        let events = A::decide(id, current.as_ref(), command, request.actor, Utc::now())
+            .map_err(domain_error)?;
         if events.is_empty() {
-            return Ok(Outcome {
-                state: current,
-                replayed: false,
-            });
+            return current
+                .map(|state| Outcome {
+                    state,
+                    replayed: false,
+                })
+                .ok_or_else(|| ApiError::internal("a command left no entity"));
         }
+        check(&events)?;
+        let expected = match version {
+            0 => ExpectedVersion::NoStream,
+            v => ExpectedVersion::Exact(v),
+        };
         let on_conflict = match if_match {
             Some(_) => OnVersionConflict::PreconditionFailed,
             None => OnVersionConflict::Conflict,
         };
-        let appended = append_command(
-            self.store,
-            &stream,
-            ExpectedVersion::Exact(version),
-            request.events(&events),
-        )
-        .await;
-        self.finish::<A>(Some(current), &events, appended, on_conflict)
+        let appended = append_command(self.store, &stream, expected, request.events(&events)).await;
+        self.finish::<A>(current, &events, appended, on_conflict)
             .await
     }
 
-    /// When the request's first event id is stored already, the answer it got then.
+    /// When the request's first event id is stored already, the answer it got then; the same
+    /// key used on another entity is 422.
     async fn replay<A: Aggregate>(
         &self,
         request: &CommandRequest<'_>,
+        stream: &str,
     ) -> Result<Option<Outcome<A::State>>, ApiError> {
         if !request.ids.is_keyed() {
             return Ok(None);
@@ -248,7 +281,10 @@ impl<V> Writer<'_, V> {
             .await
             .map_err(conflict)?;
         match original {
-            Some(event) => self.answer_from_log::<A>(&event).await.map(Some),
+            Some(event) if event.stream == stream => {
+                self.answer_from_log::<A>(&event).await.map(Some)
+            }
+            Some(_) => Err(idempotency_key_reused()),
             None => Ok(None),
         }
     }

@@ -15,7 +15,7 @@ use capmatch_http::{ApiError, etag_header};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::command::Aggregate;
+use crate::command::Listed;
 use crate::pagination::ListKey;
 use crate::projection::{ApplyError, View};
 
@@ -63,12 +63,12 @@ impl<S: Serialize> Entry<S> {
 }
 
 /// Every entity of aggregate `A`, by id and in creation order.
-pub struct Entities<A: Aggregate> {
+pub struct Entities<A: Listed> {
     by_id: HashMap<Uuid, Entry<A::State>>,
     order: BTreeMap<ListKey, Uuid>,
 }
 
-impl<A: Aggregate> Default for Entities<A> {
+impl<A: Listed> Default for Entities<A> {
     fn default() -> Self {
         Entities {
             by_id: HashMap::new(),
@@ -77,7 +77,7 @@ impl<A: Aggregate> Default for Entities<A> {
     }
 }
 
-impl<A: Aggregate> fmt::Debug for Entities<A> {
+impl<A: Listed> fmt::Debug for Entities<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Entities")
             .field("len", &self.by_id.len())
@@ -85,7 +85,7 @@ impl<A: Aggregate> fmt::Debug for Entities<A> {
     }
 }
 
-impl<A: Aggregate> Entities<A> {
+impl<A: Listed> Entities<A> {
     pub fn get(&self, id: Uuid) -> Option<&Entry<A::State>> {
         self.by_id.get(&id)
     }
@@ -106,7 +106,7 @@ impl<A: Aggregate> Entities<A> {
 
 impl<A> View for Entities<A>
 where
-    A: Aggregate + 'static,
+    A: Listed + 'static,
     A::State: Send + Sync,
 {
     fn apply(&mut self, event: &StoredEvent) -> Result<(), ApplyError> {

@@ -64,7 +64,7 @@ pub mod write;
 
 pub use app::{Common, Foundation, StartupError, open_store, shared};
 pub use colocated::{Colocated, Mounting};
-pub use command::{Aggregate, CommandRequest, Outcome, Writer, decode_event, read_stream};
+pub use command::{Aggregate, CommandRequest, Listed, Outcome, Writer, decode_event, read_stream};
 pub use config::{FollowConfig, PeerConfig, ServerConfig, ServiceTokenConfig};
 pub use entities::{Entities, Entry};
 pub use error::{OnVersionConflict, domain_error, idempotency_key_reused, store_error};

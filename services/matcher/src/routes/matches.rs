@@ -26,7 +26,7 @@ use capmatch_service::{
     CommandIds, CommandRequest, HistoryEntry, ListKey, OptionalJson, paginate, read_stream,
 };
 
-use crate::aggregate::stream_name;
+use crate::aggregate::{Matches, stream_name};
 use crate::error::{breaks_hard_rules, engine_error};
 use crate::knowledge::Knowledge;
 use crate::routes::support::{DecisionContext, match_id, page, respond};
@@ -299,7 +299,7 @@ async fn decide(
     };
     let outcome = state
         .writer()
-        .act(&request, &pair, current, command, ctx.if_match, check)
+        .act_on::<Matches>(&request, &pair, current, command, ctx.if_match, check)
         .await?;
     Ok(respond(state, outcome))
 }

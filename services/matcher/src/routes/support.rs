@@ -12,9 +12,9 @@ use capmatch_http::{ApiError, IfMatch, RequestId, etag_header};
 use capmatch_service::{CommandIds, Idempotency, Outcome, PageRequest, body_digest};
 use serde::Serialize;
 
+use crate::aggregate::ID_NAMESPACE;
 use crate::state::AppState;
 use crate::wire::MatchView;
-use crate::write::ID_NAMESPACE;
 
 /// What every decision reads from its request besides the caller, the id and the body: the
 /// `Idempotency-Key`, the optional `If-Match` (a decision may name the version it was based on,
